@@ -1,0 +1,137 @@
+"""Values derived from a task's steps, and the progress document the API serves.
+
+Nothing here is stored: progress, current step and durations are computed from the
+step rows every time, so they can never disagree with them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from engine.clock import isoformat_z
+from engine.eta import remaining_seconds
+from engine.records import StepState, TaskState
+from engine.states import ACTIVE_STEP_STATES, DONE_STEP_STATES, StepStatus, TaskStatus
+from engine.timing import step_active_ms, task_wall_ms
+
+
+def task_percent(task: TaskState) -> int:
+    """Weighted mean of step progress; done steps count fully. 100 only when complete."""
+    total = sum(s.weight for s in task.steps)
+    if total <= 0:
+        return 100 if task.status is TaskStatus.COMPLETED else 0
+    done = sum(
+        s.weight * (100.0 if s.status in DONE_STEP_STATES else s.progress) for s in task.steps
+    )
+    percent = int(done / total + 0.5)
+    if percent >= 100 and task.status is not TaskStatus.COMPLETED:
+        return 99
+    return percent
+
+
+def current_step(task: TaskState) -> int | None:
+    """The step underway, else the failed one, else the next pending one; None when done."""
+    for wanted in (ACTIVE_STEP_STATES, {StepStatus.FAILED}, {StepStatus.PENDING}):
+        for step in task.steps:
+            if step.status in wanted:
+                return step.order
+    return None
+
+
+def control_for(task: TaskState, step: StepState | None) -> str | None:
+    """What the producer must do next: the person's wishes, as one word."""
+    if task.status is TaskStatus.CANCELLED:
+        return "restart" if task.next_task_id else "cancel"
+    if task.paused:
+        return "pause"
+    if step is not None and step.status is StepStatus.APPROVAL:
+        return "wait"
+    return None
+
+
+def event_fields(task: TaskState, step: StepState | None) -> dict[str, Any]:
+    """The fields every event carries, so a client can redraw from any single event."""
+    fields: dict[str, Any] = {
+        "title": task.title,
+        "status": str(task.status),
+        "percent": task_percent(task),
+        "current_step": current_step(task),
+        "total_steps": len(task.steps),
+    }
+    if step is not None:
+        fields.update(
+            step=step.order,
+            step_name=step.name,
+            step_status=str(step.status),
+            step_percent=_number(step.progress),
+        )
+    return fields
+
+
+def progress_document(task: TaskState, now: datetime) -> dict[str, Any]:
+    """The spec's progress shape, plus fields clients need beyond it."""
+    eta = remaining_seconds(task, now)
+    finished = task.finished_at
+    return {
+        "task_id": task.id,
+        "title": task.title,
+        "status": str(task.status),
+        "progress": task_percent(task),
+        "current_step": current_step(task),
+        "total_steps": len(task.steps),
+        "started_at": isoformat_z(task.started_at),
+        "eta_seconds": eta,
+        "kind": task.kind,
+        "complexity": task.complexity_tables
+        if task.complexity_tables is not None
+        else task.complexity_class,
+        "complexity_class": task.complexity_class,
+        "attempt": task.attempt,
+        "previous_task_id": task.previous_task_id,
+        "next_task_id": task.next_task_id,
+        "created_at": isoformat_z(task.created_at),
+        "updated_at": isoformat_z(task.updated_at),
+        "finished_at": isoformat_z(finished),
+        "duration_ms": task_wall_ms(task, now),
+        "paused": task.paused,
+        "cancelled_by": task.cancelled_by,
+        "steps": [_step_document(step, now) for step in task.steps],
+    }
+
+
+def _step_document(step: StepState, now: datetime) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "order": step.order,
+        "name": step.name,
+        "status": str(step.status),
+        "progress": _number(step.progress),
+    }
+    if step.finished_at is not None and step.started_at is not None:
+        doc["duration_ms"] = step_active_ms(step, now)
+    if step.substeps:
+        doc["substeps"] = [
+            {"name": s.name, "done": s.done, "status": str(s.status)} for s in step.substeps
+        ]
+    doc.update(
+        key=step.key,
+        weight=_number(step.weight),
+        requires_approval=step.requires_approval,
+        attempt=step.attempt,
+        started_at=isoformat_z(step.started_at),
+        finished_at=isoformat_z(step.finished_at),
+        elapsed_ms=step_active_ms(step, now),
+        error=step.error,
+    )
+    if step.requires_approval:
+        doc["approval"] = {
+            "requested_at": isoformat_z(step.approval_requested_at),
+            "decision": step.decision,
+            "decided_by": step.decided_by,
+            "decided_at": isoformat_z(step.decided_at),
+        }
+    return doc
+
+
+def _number(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else round(value, 2)

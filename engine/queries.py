@@ -1,0 +1,103 @@
+"""Read-side queries. Each takes a connection so a caller can keep one snapshot."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from sqlalchemy import exists, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from engine.clock import isoformat_z
+from engine.events import Event
+from engine.records import TaskState
+from engine.store import counter_t, events_t, history_t, load_tasks, logs_t, tasks_t
+
+
+async def task(conn: AsyncConnection, owner_id: int, task_id: str) -> TaskState | None:
+    found = (await load_tasks(conn, [task_id])).get(task_id)
+    if found is None or found.owner_id != owner_id:
+        return None
+    return found
+
+
+async def owns(conn: AsyncConnection, owner_id: int, task_id: str) -> bool:
+    query = select(exists().where(tasks_t.c.id == task_id, tasks_t.c.owner_id == owner_id))
+    return bool((await conn.execute(query)).scalar())
+
+
+async def tasks(
+    conn: AsyncConnection, owner_id: int, status: str | None, limit: int
+) -> list[TaskState]:
+    """The owner's tasks, newest first."""
+    query = select(tasks_t.c.id).where(tasks_t.c.owner_id == owner_id)
+    if status is not None:
+        query = query.where(tasks_t.c.status == status)
+    query = query.order_by(tasks_t.c.created_at.desc(), tasks_t.c.id.desc()).limit(limit)
+    ids = [row[0] for row in await conn.execute(query)]
+    loaded = await load_tasks(conn, ids)
+    return [loaded[task_id] for task_id in ids]
+
+
+async def history(conn: AsyncConnection, task_id: str) -> list[dict[str, Any]]:
+    query = (
+        select(history_t.c.step, history_t.c.percent, history_t.c.status, history_t.c.updated_at)
+        .where(history_t.c.task_id == task_id)
+        .order_by(history_t.c.id)
+    )
+    return [
+        {
+            "task_id": task_id,
+            "step": row.step,
+            "percent": _number(row.percent),
+            "status": row.status,
+            "updated_at": isoformat_z(row.updated_at),
+        }
+        for row in await conn.execute(query)
+    ]
+
+
+async def logs(conn: AsyncConnection, task_id: str, tail: int) -> list[dict[str, Any]]:
+    """The last `tail` lines, oldest first."""
+    query = (
+        select(logs_t.c.id, logs_t.c.step, logs_t.c.level, logs_t.c.message, logs_t.c.at)
+        .where(logs_t.c.task_id == task_id)
+        .order_by(logs_t.c.id.desc())
+        .limit(tail)
+    )
+    rows = list(await conn.execute(query))
+    rows.reverse()
+    return [
+        {
+            "step": row.step,
+            "level": row.level,
+            "message": row.message,
+            "at": isoformat_z(row.at),
+        }
+        for row in rows
+    ]
+
+
+async def events_between(
+    conn: AsyncConnection, owner_id: int, after: int, upto: int, task_id: str | None
+) -> list[Event]:
+    """The owner's events with after < seq <= upto, in seq order."""
+    query = select(events_t).where(
+        events_t.c.owner_id == owner_id, events_t.c.seq > after, events_t.c.seq <= upto
+    )
+    if task_id is not None:
+        query = query.where(events_t.c.task_id == task_id)
+    query = query.order_by(events_t.c.seq)
+    return [
+        Event(row.seq, row.type, row.task_id, row.owner_id, row.at, orjson.loads(row.data))
+        for row in await conn.execute(query)
+    ]
+
+
+async def last_seq(conn: AsyncConnection) -> int:
+    value = (await conn.execute(select(func.max(counter_t.c.value)))).scalar()
+    return int(value or 0)
+
+
+def _number(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else round(value, 2)

@@ -1,0 +1,99 @@
+"""In-memory task aggregates: what a command reads and changes inside one transaction.
+
+Loaded from the database at the start of a write batch, mutated by `engine.commands`,
+and written back by `engine.store`. Dirty sets say which rows changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from engine.states import StepStatus, SubstepStatus, TaskStatus
+
+
+@dataclass(slots=True)
+class SubstepState:
+    position: int
+    name: str
+    status: SubstepStatus = SubstepStatus.PENDING
+
+    @property
+    def done(self) -> bool:
+        return self.status is SubstepStatus.COMPLETED
+
+
+@dataclass(slots=True)
+class StepState:
+    order: int
+    name: str
+    key: str
+    weight: float = 1.0
+    requires_approval: bool = False
+    status: StepStatus = StepStatus.PENDING
+    progress: float = 0.0
+    error: str | None = None
+    attempt: int = 1
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    paused_since: datetime | None = None
+    paused_ms: int = 0
+    approval_requested_at: datetime | None = None
+    approval_wait_ms: int = 0
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    decision: str | None = None
+    substeps: list[SubstepState] = field(default_factory=list)
+
+    def copy(self) -> StepState:
+        return replace(self, substeps=[replace(s) for s in self.substeps])
+
+
+@dataclass(slots=True)
+class TaskState:
+    id: str
+    owner_id: int
+    title: str
+    kind: str | None
+    complexity_tables: int | None
+    complexity_class: str | None
+    status: TaskStatus
+    created_at: datetime
+    updated_at: datetime
+    steps: list[StepState]
+    attempt: int = 1
+    idempotency_key: str | None = None
+    previous_task_id: str | None = None
+    next_task_id: str | None = None
+    paused: bool = False
+    paused_since: datetime | None = None
+    paused_ms: int = 0
+    cancelled_at: datetime | None = None
+    cancelled_by: str | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    is_new: bool = False
+    dirty: bool = False
+    dirty_steps: set[int] = field(default_factory=set)
+    #: (step order, substep position) pairs whose rows must be inserted or updated.
+    dirty_substeps: set[tuple[int, int]] = field(default_factory=set)
+
+    def step(self, order: int) -> StepState:
+        return self.steps[order - 1]
+
+    def touch_step(self, step: StepState) -> None:
+        self.dirty = True
+        self.dirty_steps.add(step.order)
+
+    def touch_substep(self, step: StepState, substep: SubstepState) -> None:
+        self.dirty = True
+        self.dirty_substeps.add((step.order, substep.position))
+
+    def snapshot(self) -> TaskState:
+        """A deep enough copy to roll a failed command back without touching the database."""
+        return replace(
+            self,
+            steps=[s.copy() for s in self.steps],
+            dirty_steps=set(self.dirty_steps),
+            dirty_substeps=set(self.dirty_substeps),
+        )

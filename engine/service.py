@@ -1,0 +1,275 @@
+"""The engine's front door: commands (through the group-commit writer) and queries.
+
+Every surface (REST, WebSocket, chat, CLI) calls this; each method checks that the
+task belongs to the caller, so someone else's task looks exactly like a missing one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from engine import commands, queries
+from engine.clock import Clock
+from engine.database import Database
+from engine.errors import InvalidInput, NotFound
+from engine.events import ChangeSet, Event, LogLine
+from engine.progress import control_for, progress_document
+from engine.records import TaskState
+from engine.writer import Batch, CommandWriter
+
+#: How far a producer's clock may run ahead of ours before its `at` is refused.
+MAX_CLOCK_SKEW = timedelta(minutes=5)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportOutcome:
+    task: dict[str, Any]
+    control: str | None
+    restarted_as: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Create:
+    owner_id: int
+    plan: commands.TaskPlan
+
+    def task_ids(self) -> Iterable[str]:
+        return ()
+
+    def idempotency_key(self) -> tuple[int, str] | None:
+        key = self.plan.idempotency_key
+        return (self.owner_id, key) if key is not None else None
+
+    def apply(self, batch: Batch, changes: ChangeSet) -> tuple[dict[str, Any], bool]:
+        key = self.idempotency_key()
+        if key is not None and key in batch.by_key:
+            return progress_document(batch.by_key[key], batch.now), False
+        task = commands.create_task(self.plan, self.owner_id, batch.now, changes)
+        batch.add(task)
+        return progress_document(task, batch.now), True
+
+
+@dataclass(frozen=True, slots=True)
+class _Report:
+    owner_id: int
+    task_id: str
+    order: int
+    report: commands.StepReport
+    at: datetime | None
+
+    def task_ids(self) -> Iterable[str]:
+        return (self.task_id,)
+
+    def idempotency_key(self) -> None:
+        return None
+
+    def apply(self, batch: Batch, changes: ChangeSet) -> ReportOutcome:
+        at = _producer_time(self.at, batch.now)
+        task = batch.task_for(self.owner_id, self.task_id)
+        control = commands.report_step(task, self.order, self.report, at, changes)
+        return ReportOutcome(progress_document(task, batch.now), control, task.next_task_id)
+
+
+@dataclass(frozen=True, slots=True)
+class _Logs:
+    owner_id: int
+    task_id: str
+    lines: tuple[tuple[str, str, int | None, datetime | None], ...]
+
+    def task_ids(self) -> Iterable[str]:
+        return (self.task_id,)
+
+    def idempotency_key(self) -> None:
+        return None
+
+    def apply(self, batch: Batch, changes: ChangeSet) -> tuple[int, str | None]:
+        task = batch.task_for(self.owner_id, self.task_id)
+        lines = [
+            LogLine(task.id, step, level, message, _producer_time(at, batch.now))
+            for message, level, step, at in self.lines
+        ]
+        commands.append_logs(task, lines, changes)
+        return len(lines), control_for(task, None)
+
+
+@dataclass(frozen=True, slots=True)
+class _TaskAction:
+    owner_id: int
+    task_id: str
+    action: str
+    who: str
+
+    def task_ids(self) -> Iterable[str]:
+        return (self.task_id,)
+
+    def idempotency_key(self) -> None:
+        return None
+
+    def apply(self, batch: Batch, changes: ChangeSet) -> dict[str, Any]:
+        task = batch.task_for(self.owner_id, self.task_id)
+        if self.action == "restart":
+            fresh = commands.restart(task, self.who, batch.now, changes)
+            batch.add(fresh)
+            return progress_document(fresh, batch.now)
+        handler = {"pause": commands.pause, "resume": commands.resume, "cancel": commands.cancel}
+        handler[self.action](task, self.who, batch.now, changes)
+        return progress_document(task, batch.now)
+
+
+@dataclass(frozen=True, slots=True)
+class _StepAction:
+    owner_id: int
+    task_id: str
+    order: int
+    action: str
+    who: str
+    reason: str | None = None
+
+    def task_ids(self) -> Iterable[str]:
+        return (self.task_id,)
+
+    def idempotency_key(self) -> None:
+        return None
+
+    def apply(self, batch: Batch, changes: ChangeSet) -> dict[str, Any]:
+        task = batch.task_for(self.owner_id, self.task_id)
+        now = batch.now
+        if self.action == "reject":
+            commands.reject(task, self.order, self.who, self.reason, now, changes)
+        else:
+            handler = {
+                "retry": commands.retry,
+                "skip": commands.skip,
+                "approve": commands.approve,
+            }[self.action]
+            handler(task, self.order, self.who, now, changes)
+        return progress_document(task, now)
+
+
+TASK_ACTIONS = ("pause", "resume", "cancel", "restart")
+STEP_ACTIONS = ("retry", "skip", "approve", "reject")
+
+
+class TaskService:
+    def __init__(self, database: Database, clock: Clock, writer: CommandWriter) -> None:
+        self.database = database
+        self.clock = clock
+        self.writer = writer
+
+    async def create_task(
+        self, owner_id: int, plan: commands.TaskPlan
+    ) -> tuple[dict[str, Any], bool]:
+        """The new task's document and True, or the existing one's and False for a repeat key."""
+        result: tuple[dict[str, Any], bool] = await self.writer.submit(_Create(owner_id, plan))
+        return result
+
+    async def report_step(
+        self,
+        owner_id: int,
+        task_id: str,
+        order: int,
+        report: commands.StepReport,
+        at: datetime | None = None,
+    ) -> ReportOutcome:
+        outcome: ReportOutcome = await self.writer.submit(
+            _Report(owner_id, task_id, order, report, at)
+        )
+        return outcome
+
+    async def append_logs(
+        self,
+        owner_id: int,
+        task_id: str,
+        lines: Iterable[tuple[str, str, int | None, datetime | None]],
+    ) -> tuple[int, str | None]:
+        """Store log lines (message, level, step, at); returns how many and the control word."""
+        result: tuple[int, str | None] = await self.writer.submit(
+            _Logs(owner_id, task_id, tuple(lines))
+        )
+        return result
+
+    async def task_action(
+        self, owner_id: int, task_id: str, action: str, who: str
+    ) -> dict[str, Any]:
+        if action not in TASK_ACTIONS:
+            raise InvalidInput(f"Unknown action {action!r}.", field="action")
+        document: dict[str, Any] = await self.writer.submit(
+            _TaskAction(owner_id, task_id, action, who)
+        )
+        return document
+
+    async def step_action(
+        self,
+        owner_id: int,
+        task_id: str,
+        order: int,
+        action: str,
+        who: str,
+        reason: str | None = None,
+    ) -> dict[str, Any]:
+        if action not in STEP_ACTIONS:
+            raise InvalidInput(f"Unknown action {action!r}.", field="action")
+        document: dict[str, Any] = await self.writer.submit(
+            _StepAction(owner_id, task_id, order, action, who, reason)
+        )
+        return document
+
+    # --- queries -------------------------------------------------------------------------
+
+    async def task(self, owner_id: int, task_id: str) -> TaskState:
+        async with self.database.read() as conn:
+            task = await queries.task(conn, owner_id, task_id)
+        if task is None:
+            raise NotFound(f"There is no task {task_id}.", field="task_id")
+        return task
+
+    async def progress(self, owner_id: int, task_id: str) -> dict[str, Any]:
+        return progress_document(await self.task(owner_id, task_id), self.clock.now())
+
+    async def list_tasks(
+        self, owner_id: int, status: str | None = None, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        async with self.database.read() as conn:
+            tasks = await queries.tasks(conn, owner_id, status, limit)
+        now = self.clock.now()
+        return [progress_document(task, now) for task in tasks]
+
+    async def history(self, owner_id: int, task_id: str) -> list[dict[str, Any]]:
+        async with self.database.read() as conn:
+            if not await queries.owns(conn, owner_id, task_id):
+                raise NotFound(f"There is no task {task_id}.", field="task_id")
+            return await queries.history(conn, task_id)
+
+    async def logs(self, owner_id: int, task_id: str, tail: int) -> list[dict[str, Any]]:
+        async with self.database.read() as conn:
+            if not await queries.owns(conn, owner_id, task_id):
+                raise NotFound(f"There is no task {task_id}.", field="task_id")
+            return await queries.logs(conn, task_id, tail)
+
+    async def owns(self, owner_id: int, task_id: str) -> bool:
+        async with self.database.read() as conn:
+            return await queries.owns(conn, owner_id, task_id)
+
+    async def events_between(
+        self, owner_id: int, after: int, upto: int, task_id: str | None = None
+    ) -> list[Event]:
+        async with self.database.read() as conn:
+            return await queries.events_between(conn, owner_id, after, upto, task_id)
+
+    async def last_seq(self) -> int:
+        async with self.database.read() as conn:
+            return await queries.last_seq(conn)
+
+
+def _producer_time(at: datetime | None, now: datetime) -> datetime:
+    if at is None:
+        return now
+    if at > now + MAX_CLOCK_SKEW:
+        raise InvalidInput(
+            f"`at` is {at.isoformat()}, more than 5 minutes after the server's clock.",
+            field="at",
+        )
+    return at

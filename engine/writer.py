@@ -1,0 +1,210 @@
+"""Group commit: one writer task applies queued commands together in one transaction.
+
+Concurrent requests wait on futures while the writer loads the tasks they touch,
+applies each command to the in-memory aggregates (rolling back just that command on a
+domain error), writes everything with a few bulk statements and commits once. A request
+is answered only after its commit, so every acknowledged change is durable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.exc import DBAPIError
+
+from engine.clock import Clock
+from engine.database import Database
+from engine.errors import DomainError, NotFound
+from engine.events import ChangeSet, Event
+from engine.records import TaskState
+from engine.store import load_tasks, save, tasks_t
+
+log = logging.getLogger(__name__)
+
+EventListener = Callable[[list[Event]], None]
+MAX_BATCH = 512
+RETRIES = 3
+
+
+class Command(Protocol):
+    """A change to apply inside a write batch."""
+
+    def task_ids(self) -> Iterable[str]:
+        """Existing tasks the command reads or changes."""
+        ...
+
+    def idempotency_key(self) -> tuple[int, str] | None:
+        """(owner, key) of a create that must not run twice."""
+        ...
+
+    def apply(self, batch: Batch, changes: ChangeSet) -> Any:
+        """Change aggregates in `batch`, record into `changes`, return the caller's result."""
+        ...
+
+
+@dataclass
+class Batch:
+    """What commands see: the loaded aggregates and the moment the batch runs."""
+
+    now: datetime
+    tasks: dict[str, TaskState]
+    by_key: dict[tuple[int, str], TaskState]
+    created: list[TaskState] = field(default_factory=list)
+
+    def task_for(self, owner_id: int, task_id: str) -> TaskState:
+        task = self.tasks.get(task_id)
+        if task is None or task.owner_id != owner_id:
+            raise NotFound(f"There is no task {task_id}.", field="task_id")
+        return task
+
+    def add(self, task: TaskState) -> None:
+        self.tasks[task.id] = task
+        self.created.append(task)
+        if task.idempotency_key is not None:
+            self.by_key[(task.owner_id, task.idempotency_key)] = task
+
+
+@dataclass
+class _Item:
+    command: Command
+    future: asyncio.Future[Any]
+
+
+class CommandWriter:
+    def __init__(self, database: Database, clock: Clock, *, max_batch: int = MAX_BATCH) -> None:
+        self._database = database
+        self._clock = clock
+        self._max_batch = max_batch
+        self._queue: asyncio.Queue[_Item] = asyncio.Queue()
+        self._listeners: list[EventListener] = []
+        self._task: asyncio.Task[None] | None = None
+        self._closing = False
+
+    def add_listener(self, listener: EventListener) -> None:
+        """Called with each committed batch's events, in sequence order."""
+        self._listeners.append(listener)
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="tasktalk-writer")
+
+    async def close(self) -> None:
+        """Finish what is queued, then stop."""
+        self._closing = True
+        if self._task is not None:
+            await self._queue.join()
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def submit(self, command: Command) -> Any:
+        if self._closing:
+            raise RuntimeError("the writer is shutting down")
+        self.start()
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Item(command, future))
+        return await future
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < self._max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                await self._execute(batch)
+            except Exception as error:  # never let the writer die
+                log.exception("write batch failed")
+                for item in batch:
+                    if not item.future.done():
+                        item.future.set_exception(error)
+            finally:
+                for _ in batch:
+                    self._queue.task_done()
+
+    async def _execute(self, batch: list[_Item]) -> None:
+        try:
+            await self._commit(batch)
+        except DBAPIError:
+            if len(batch) == 1:
+                await self._commit_alone(batch[0])
+            else:
+                log.warning("batch of %d failed; applying its commands one by one", len(batch))
+                for item in batch:
+                    await self._commit_alone(item)
+
+    async def _commit_alone(self, item: _Item) -> None:
+        for attempt in range(1, RETRIES + 1):
+            try:
+                await self._commit([item])
+                return
+            except DBAPIError as error:
+                if attempt == RETRIES:
+                    item.future.set_exception(error)
+                    return
+                await asyncio.sleep(0.01 * attempt)
+
+    async def _commit(self, batch: list[_Item]) -> None:
+        outcomes: list[tuple[bool, Any]] = []
+        async with self._database.write() as conn:
+            ids = {task_id for item in batch for task_id in item.command.task_ids()}
+            tasks = await load_tasks(conn, ids, lock=True)
+            keys = [k for item in batch if (k := item.command.idempotency_key()) is not None]
+            by_key = await _load_by_keys(conn, keys)
+            tasks.update({t.id: t for t in by_key.values()})
+            state = Batch(self._clock.now(), tasks, by_key)
+            changes = ChangeSet()
+            for item in batch:
+                outcomes.append(_apply(item.command, state, changes))
+            events = await save(conn, state.tasks.values(), changes)
+        for item, (ok, value) in zip(batch, outcomes, strict=True):
+            if item.future.done():
+                continue
+            if ok:
+                item.future.set_result(value)
+            else:
+                item.future.set_exception(value)
+        if events:
+            for listener in self._listeners:
+                try:
+                    listener(events)
+                except Exception:
+                    log.exception("event listener failed")
+
+
+def _apply(command: Command, batch: Batch, changes: ChangeSet) -> tuple[bool, Any]:
+    """Run one command; on a domain error put its tasks back as they were."""
+    touched = [t for t in command.task_ids() if t in batch.tasks]
+    snapshots = {t: batch.tasks[t].snapshot() for t in touched}
+    created_before = len(batch.created)
+    own = ChangeSet()
+    try:
+        result = command.apply(batch, own)
+    except DomainError as error:
+        batch.tasks.update(snapshots)
+        for task in batch.created[created_before:]:
+            batch.tasks.pop(task.id, None)
+            if task.idempotency_key is not None:
+                batch.by_key.pop((task.owner_id, task.idempotency_key), None)
+        del batch.created[created_before:]
+        return False, error
+    changes.extend(own)
+    return True, result
+
+
+async def _load_by_keys(conn: Any, keys: list[tuple[int, str]]) -> dict[tuple[int, str], TaskState]:
+    if not keys:
+        return {}
+    query = select(tasks_t.c.id).where(
+        tuple_(tasks_t.c.owner_id, tasks_t.c.idempotency_key).in_(sorted(set(keys)))
+    )
+    ids = [row[0] for row in await conn.execute(query)]
+    found = await load_tasks(conn, ids, lock=True)
+    return {(t.owner_id, t.idempotency_key): t for t in found.values() if t.idempotency_key}
