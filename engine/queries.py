@@ -88,15 +88,22 @@ async def events_between(
     if task_id is not None:
         query = query.where(events_t.c.task_id == task_id)
     query = query.order_by(events_t.c.seq)
-    return [
-        Event(row.seq, row.type, row.task_id, row.owner_id, row.at, orjson.loads(row.data))
-        for row in await conn.execute(query)
-    ]
+    return [_event(row) for row in await conn.execute(query)]
+
+
+async def events_after(conn: AsyncConnection, after: int, limit: int) -> list[Event]:
+    """Everyone's events above `after`, oldest first: what the hub has not yet dispatched."""
+    query = select(events_t).where(events_t.c.seq > after).order_by(events_t.c.seq).limit(limit)
+    return [_event(row) for row in await conn.execute(query)]
 
 
 async def last_seq(conn: AsyncConnection) -> int:
     value = (await conn.execute(select(func.max(counter_t.c.value)))).scalar()
     return int(value or 0)
+
+
+def _event(row: Any) -> Event:
+    return Event(row.seq, row.type, row.task_id, row.owner_id, row.at, orjson.loads(row.data))
 
 
 def _number(value: float) -> int | float:

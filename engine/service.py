@@ -259,6 +259,10 @@ class TaskService:
         async with self.database.read() as conn:
             return await queries.events_between(conn, owner_id, after, upto, task_id)
 
+    async def events_after(self, after: int, limit: int = 1000) -> list[Event]:
+        async with self.database.read() as conn:
+            return await queries.events_after(conn, after, limit)
+
     async def last_seq(self) -> int:
         async with self.database.read() as conn:
             return await queries.last_seq(conn)

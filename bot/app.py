@@ -1,0 +1,85 @@
+"""The composition root: builds the database, engine, hub and aiohttp app in one place."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import AsyncIterator
+from importlib import resources
+
+import yaml
+from aiohttp import web
+
+from bot import api, ws
+from bot.auth import TokenAuthenticator, make_auth_middleware
+from bot.http import error_middleware, json_response
+from bot.keys import HUB, LIMITS, SERVICE, SETTINGS
+from bot.settings import Settings
+from engine.clock import Clock, SystemClock
+from engine.database import open_database
+from engine.migrate import upgrade
+from engine.service import TaskService
+from engine.writer import CommandWriter
+
+log = logging.getLogger(__name__)
+
+
+def build_app(settings: Settings, clock: Clock | None = None) -> web.Application:
+    """The whole service; start/stop of everything lives in cleanup contexts."""
+    clock = clock or SystemClock()
+    database = open_database(
+        settings.database.url,
+        sqlite_synchronous=settings.database.sqlite_synchronous,
+        pool_size=settings.database.pool_size,
+    )
+    writer = CommandWriter(database, clock)
+    service = TaskService(database, clock, writer)
+    hub = ws.EventHub(service, settings.websocket.poll_seconds)
+    authenticator = TokenAuthenticator(database, settings.auth.token_cache_seconds)
+
+    app = web.Application(
+        client_max_size=settings.server.max_body_bytes,
+        middlewares=[error_middleware, make_auth_middleware(authenticator)],
+    )
+    app[SETTINGS] = settings
+    app[LIMITS] = settings.limits
+    app[SERVICE] = service
+    app[HUB] = hub
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        await upgrade(database)
+        await hub.start()
+        writer.add_listener(hub.publish)
+        writer.start()
+        log.info("tasktalk ready on %s", database.writer.url.render_as_string())
+        yield
+        await writer.close()
+        await hub.stop()
+        await database.dispose()
+
+    app.cleanup_ctx.append(lifecycle)
+    api.add_routes(app)
+    app.router.add_get("/ws/tasks", ws.tasks_socket)
+    app.router.add_get("/ws/tasks/{task_id}", ws.task_socket)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/api/openapi.json", openapi)
+    return app
+
+
+async def healthz(request: web.Request) -> web.Response:
+    try:
+        seq = await request.app[SERVICE].last_seq()
+    except Exception as error:
+        return json_response({"status": "unavailable", "database": str(error)}, status=503)
+    return json_response({"status": "ok", "database": "ok", "last_seq": seq})
+
+
+async def openapi(request: web.Request) -> web.Response:
+    return json_response(openapi_document())
+
+
+@functools.cache
+def openapi_document() -> dict[str, object]:
+    text = resources.files("bot").joinpath("openapi.yaml").read_text(encoding="utf-8")
+    document: dict[str, object] = yaml.safe_load(text)
+    return document

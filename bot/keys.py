@@ -1,0 +1,18 @@
+"""Typed keys for the objects `bot/app.py` shares through the aiohttp application."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from bot.settings import LimitSettings, Settings
+from engine.service import TaskService
+
+if TYPE_CHECKING:
+    from bot.ws import EventHub
+
+SETTINGS = web.AppKey("settings", Settings)
+LIMITS = web.AppKey("limits", LimitSettings)
+SERVICE = web.AppKey("service", TaskService)
+HUB: web.AppKey[EventHub] = web.AppKey("hub")

@@ -1,0 +1,289 @@
+"""Request bodies -> engine values, refusing anything the contract does not allow.
+
+Every refusal names the field (`steps[1].substeps[0]`) so the caller can fix it.
+Unknown fields are refused too: a typo must not be silently ignored.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from bot.settings import LimitSettings
+from engine.commands import StepPlan, StepReport, SubstepReport, TaskPlan
+from engine.states import StepStatus, SubstepStatus
+
+COMPLEXITY_CLASSES = ("simple", "medium", "complex")
+REPORTABLE_STATUSES = (
+    StepStatus.RUNNING,
+    StepStatus.COMPLETED,
+    StepStatus.FAILED,
+    StepStatus.SKIPPED,
+)
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+
+
+class RequestInvalid(Exception):
+    """Input that breaks the contract; `status` is 400 for syntax, 422 for content."""
+
+    def __init__(self, field: str | None, message: str, status: int = 422) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+        self.status = status
+
+
+def complexity_class(tables: int) -> str:
+    """1-2 tables simple, 3-5 medium, 6+ complex (the spec's accuracy table)."""
+    if tables <= 2:
+        return "simple"
+    if tables <= 5:
+        return "medium"
+    return "complex"
+
+
+def parse_task_plan(body: Any, limits: LimitSettings) -> TaskPlan:
+    obj = _object(body, None)
+    _only(obj, ("title", "kind", "complexity", "idempotency_key", "steps"), None)
+    title = _text(obj.get("title"), "title", limits.title_chars)
+    kind = _optional_text(obj.get("kind"), "kind", 200)
+    key = _optional_text(obj.get("idempotency_key"), "idempotency_key", 200)
+    tables, klass = _complexity(obj.get("complexity"))
+    raw_steps = obj.get("steps")
+    if not isinstance(raw_steps, list) or not raw_steps:
+        raise RequestInvalid("steps", "steps must be a non-empty list of steps.")
+    if len(raw_steps) > limits.steps:
+        raise RequestInvalid("steps", f"A task may have at most {limits.steps} steps.")
+    steps = tuple(_step_plan(raw, f"steps[{i}]", limits) for i, raw in enumerate(raw_steps))
+    return TaskPlan(
+        title=title,
+        steps=steps,
+        kind=kind,
+        complexity_tables=tables,
+        complexity_class=klass,
+        idempotency_key=key,
+    )
+
+
+def parse_step_report(body: Any, limits: LimitSettings) -> tuple[StepReport, datetime | None]:
+    obj = _object(body, None)
+    _only(obj, ("status", "progress", "substeps", "error", "at"), None)
+    status = None
+    if obj.get("status") is not None:
+        status = _choice(obj["status"], "status", [s.value for s in REPORTABLE_STATUSES])
+    progress = None
+    if obj.get("progress") is not None:
+        progress = _number(obj["progress"], "progress", 0, 100)
+    error = _optional_text(obj.get("error"), "error", limits.error_chars, allow_blank=True)
+    substeps: list[SubstepReport] = []
+    raw_substeps = obj.get("substeps")
+    if raw_substeps is not None:
+        if not isinstance(raw_substeps, list):
+            raise RequestInvalid("substeps", "substeps must be a list of {name, done}.")
+        if len(raw_substeps) > limits.substeps:
+            raise RequestInvalid("substeps", f"A step may have at most {limits.substeps} substeps.")
+        seen: set[str] = set()
+        for i, raw in enumerate(raw_substeps):
+            item = _substep_report(raw, f"substeps[{i}]", limits)
+            if item.name in seen:
+                raise RequestInvalid(f"substeps[{i}].name", "Each substep name may appear once.")
+            seen.add(item.name)
+            substeps.append(item)
+    report = StepReport(
+        status=StepStatus(status) if status else None,
+        progress=progress,
+        substeps=tuple(substeps),
+        error=error,
+    )
+    return report, parse_time(obj.get("at"), "at")
+
+
+def parse_log_lines(
+    body: Any, limits: LimitSettings
+) -> list[tuple[str, str, int | None, datetime | None]]:
+    obj = _object(body, None)
+    _only(obj, ("lines",), None)
+    lines = obj.get("lines")
+    if not isinstance(lines, list) or not lines:
+        raise RequestInvalid("lines", "lines must be a non-empty list of {message, level, step}.")
+    if len(lines) > limits.log_lines_per_request:
+        raise RequestInvalid(
+            "lines", f"Send at most {limits.log_lines_per_request} lines per request."
+        )
+    parsed = []
+    for i, raw in enumerate(lines):
+        where = f"lines[{i}]"
+        line = _object(raw, where)
+        _only(line, ("message", "level", "step", "at"), where)
+        message = line.get("message")
+        if not isinstance(message, str):
+            raise RequestInvalid(f"{where}.message", "message must be a string.")
+        _check_string(message, f"{where}.message", limits.log_message_chars)
+        level = "info"
+        if line.get("level") is not None:
+            level = _choice(line["level"], f"{where}.level", LOG_LEVELS)
+        step = None
+        if line.get("step") is not None:
+            step = _integer(line["step"], f"{where}.step", 1, limits.steps)
+        parsed.append((message, level, step, parse_time(line.get("at"), f"{where}.at")))
+    return parsed
+
+
+def parse_reject(body: Any, limits: LimitSettings) -> str | None:
+    if body is None:
+        return None
+    obj = _object(body, None)
+    _only(obj, ("reason",), None)
+    return _optional_text(obj.get("reason"), "reason", limits.error_chars)
+
+
+def parse_time(value: Any, field: str) -> datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise RequestInvalid(field, f"{field} must be an ISO 8601 time string.")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise RequestInvalid(
+            field, f"{field} must be ISO 8601, e.g. 2024-01-15T10:00:00Z."
+        ) from None
+    if moment.tzinfo is None:
+        raise RequestInvalid(field, f"{field} needs a time zone, e.g. a trailing Z for UTC.")
+    return moment
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def _step_plan(raw: Any, where: str, limits: LimitSettings) -> StepPlan:
+    if isinstance(raw, str):
+        raw = {"name": raw}
+    obj = _object(raw, where)
+    _only(obj, ("name", "key", "weight", "requires_approval", "substeps"), where)
+    name = _text(obj.get("name"), f"{where}.name", limits.name_chars)
+    key = _optional_text(obj.get("key"), f"{where}.key", 200)
+    weight = 1.0
+    if obj.get("weight") is not None:
+        weight = _number(obj["weight"], f"{where}.weight", 0, 1_000_000)
+        if weight <= 0:
+            raise RequestInvalid(f"{where}.weight", "weight must be greater than 0.")
+    approval = obj.get("requires_approval", False)
+    if not isinstance(approval, bool):
+        raise RequestInvalid(
+            f"{where}.requires_approval", "requires_approval must be true or false."
+        )
+    names: list[str] = []
+    raw_substeps = obj.get("substeps") or []
+    if not isinstance(raw_substeps, list):
+        raise RequestInvalid(f"{where}.substeps", "substeps must be a list of names.")
+    if len(raw_substeps) > limits.substeps:
+        raise RequestInvalid(
+            f"{where}.substeps", f"A step may have at most {limits.substeps} substeps."
+        )
+    for i, item in enumerate(raw_substeps):
+        if isinstance(item, dict):
+            _only(item, ("name",), f"{where}.substeps[{i}]")
+            item = item.get("name")
+        sub = _text(item, f"{where}.substeps[{i}]", limits.name_chars)
+        if sub in names:
+            raise RequestInvalid(f"{where}.substeps[{i}]", "Each substep name may appear once.")
+        names.append(sub)
+    return StepPlan(
+        name=name, key=key, weight=weight, requires_approval=approval, substeps=tuple(names)
+    )
+
+
+def _substep_report(raw: Any, where: str, limits: LimitSettings) -> SubstepReport:
+    obj = _object(raw, where)
+    _only(obj, ("name", "done", "status"), where)
+    name = _text(obj.get("name"), f"{where}.name", limits.name_chars)
+    if obj.get("status") is not None:
+        status = SubstepStatus(
+            _choice(obj["status"], f"{where}.status", [s.value for s in SubstepStatus])
+        )
+    elif "done" in obj:
+        if not isinstance(obj["done"], bool):
+            raise RequestInvalid(f"{where}.done", "done must be true or false.")
+        status = SubstepStatus.COMPLETED if obj["done"] else SubstepStatus.PENDING
+    else:
+        raise RequestInvalid(f"{where}.done", "Give done (true/false) or status.")
+    return SubstepReport(name, status)
+
+
+def _complexity(value: Any) -> tuple[int | None, str | None]:
+    if value is None:
+        return None, None
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in COMPLEXITY_CLASSES:
+            return None, lowered
+        raise RequestInvalid(
+            "complexity", "complexity is a number of tables or simple, medium or complex."
+        )
+    tables = _integer(value, "complexity", 1, 100_000)
+    return tables, complexity_class(tables)
+
+
+def _object(value: Any, where: str | None) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise RequestInvalid(where, f"{where or 'The body'} must be a JSON object.")
+    return value
+
+
+def _only(obj: dict[str, Any], allowed: Iterable[str], where: str | None) -> None:
+    allowed = tuple(allowed)
+    for key in obj:
+        if key not in allowed:
+            field = f"{where}.{key}" if where else key
+            raise RequestInvalid(
+                field, f"Unknown field {key!r}; allowed here: {', '.join(allowed)}."
+            )
+
+
+def _text(value: Any, field: str, limit: int) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise RequestInvalid(field, f"{field} must be a non-empty string.")
+    _check_string(value, field, limit)
+    return value
+
+
+def _optional_text(value: Any, field: str, limit: int, *, allow_blank: bool = False) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or (not allow_blank and not value.strip()):
+        raise RequestInvalid(field, f"{field} must be a non-empty string.")
+    _check_string(value, field, limit)
+    return value
+
+
+def _check_string(value: str, field: str, limit: int) -> None:
+    if len(value) > limit:
+        raise RequestInvalid(field, f"{field} may be at most {limit} characters, not {len(value)}.")
+    if "\x00" in value:
+        raise RequestInvalid(field, f"{field} must not contain NUL characters.")
+
+
+def _choice(value: Any, field: str, options: Iterable[str]) -> str:
+    options = list(options)
+    if not isinstance(value, str) or value not in options:
+        raise RequestInvalid(field, f"{field} must be one of {', '.join(options)}.")
+    return value
+
+
+def _number(value: Any, field: str, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise RequestInvalid(field, f"{field} must be a number from {low:g} to {high:g}.")
+    if not low <= value <= high:
+        raise RequestInvalid(field, f"{field} must be from {low:g} to {high:g}, not {value}.")
+    return float(value)
+
+
+def _integer(value: Any, field: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise RequestInvalid(field, f"{field} must be a whole number from {low} to {high}.")
+    if not low <= value <= high:
+        raise RequestInvalid(field, f"{field} must be from {low} to {high}, not {value}.")
+    return value
