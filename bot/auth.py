@@ -14,7 +14,7 @@ from bot.http import Handler, error_response
 from engine.accounts import Account, account_for_token, hash_token
 from engine.database import Database
 
-ACCOUNT = "tasktalk.account"
+ACCOUNT = web.RequestKey("account", Account)
 PUBLIC_PATHS = frozenset({"/api/openapi.json"})
 _CACHE_LIMIT = 10_000
 

@@ -1,0 +1,163 @@
+"""Shared fixtures: a fresh database per test on SQLite and (when configured) PostgreSQL.
+
+`TASKTALK_TEST_DATABASE_URL` names a PostgreSQL server database we may create scratch
+databases from; without it the PostgreSQL variants skip.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy.engine import make_url
+
+from bot.app import build_app
+from bot.settings import load_settings
+from engine.accounts import create_token
+from engine.clock import ManualClock
+from engine.database import Database, normalise_url, open_database
+from engine.migrate import upgrade
+from engine.service import TaskService
+from engine.writer import CommandWriter
+
+PG_ENV = "TASKTALK_TEST_DATABASE_URL"
+
+
+def _backends() -> list[Any]:
+    return [
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param(
+            "postgresql",
+            id="postgresql",
+            marks=pytest.mark.skipif(not os.environ.get(PG_ENV), reason=f"{PG_ENV} not set"),
+        ),
+    ]
+
+
+@pytest.fixture(params=_backends())
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A URL to an empty database of each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'tasktalk.db'}"
+        return
+    async with scratch_postgres() as url:
+        yield url
+
+
+class scratch_postgres:
+    """Create a throwaway PostgreSQL database and drop it afterwards."""
+
+    def __init__(self) -> None:
+        import asyncpg
+
+        self._asyncpg = asyncpg
+        base = make_url(normalise_url(os.environ[PG_ENV]))
+        self._admin = base.set(drivername="postgresql").render_as_string(hide_password=False)
+        self.name = f"tt_{secrets.token_hex(6)}"
+        self.url = base.set(database=self.name).render_as_string(hide_password=False)
+
+    async def __aenter__(self) -> str:
+        conn = await self._asyncpg.connect(self._admin)
+        try:
+            await conn.execute(f'CREATE DATABASE "{self.name}"')
+        finally:
+            await conn.close()
+        return self.url
+
+    async def __aexit__(self, *_exc: object) -> None:
+        conn = await self._asyncpg.connect(self._admin)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@dataclass
+class Engine:
+    database: Database
+    service: TaskService
+    writer: CommandWriter
+    clock: ManualClock
+
+
+@pytest.fixture
+async def engine(database_url: str, clock: ManualClock) -> AsyncIterator[Engine]:
+    """The engine on a migrated database, with a manual clock."""
+    database = open_database(database_url, sqlite_synchronous="NORMAL")
+    await upgrade(database)
+    writer = CommandWriter(database, clock)
+    service = TaskService(database, clock, writer)
+    yield Engine(database, service, writer, clock)
+    await writer.close()
+    await database.dispose()
+
+
+@dataclass
+class Api:
+    """A running app plus tokens for two users, alice and bob."""
+
+    client: TestClient[Any, Any]
+    alice: str
+    bob: str
+    database_url: str
+
+    def auth(self, token: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token or self.alice}"}
+
+
+@pytest.fixture
+async def api(database_url: str) -> AsyncIterator[Api]:
+    """The whole aiohttp app on a real socket, against each backend."""
+    settings = load_settings(
+        None,
+        environ={},
+        overrides={
+            "database.url": database_url,
+            "database.sqlite_synchronous": "NORMAL",
+            "websocket.poll_seconds": 0.2,
+        },
+    )
+    app = build_app(settings)
+    client: TestClient[Any, Any] = TestClient(TestServer(app))
+    await client.start_server()
+    database = open_database(database_url)
+    from engine.clock import SystemClock
+
+    async with database.write() as conn:
+        alice = await create_token(conn, "alice", SystemClock().now())
+        bob = await create_token(conn, "bob", SystemClock().now())
+    await database.dispose()
+    yield Api(client, alice, bob, database_url)
+    await client.close()
+
+
+CRM_TASK: dict[str, Any] = {
+    "title": "Cellphone Store CRM",
+    "kind": "crm-app",
+    "complexity": 4,
+    "steps": [
+        {"name": "Create database tables"},
+        {
+            "name": "Generate application UI",
+            "substeps": ["Customer list", "Product list", "Sales form", "Repair board"],
+        },
+        {"name": "Add search and filters", "requires_approval": True},
+        {"name": "Configure workflows"},
+    ],
+}
+
+
+@pytest.fixture
+def repo_root() -> Iterator[Path]:
+    yield Path(__file__).resolve().parent.parent
