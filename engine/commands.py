@@ -178,9 +178,8 @@ def resume(task: TaskState, who: str, at: datetime, changes: ChangeSet) -> None:
     _event(task, EventType.TASK_RESUMED, at, changes, by=who)
     for step in task.steps:
         if step.status is S.PAUSED:
-            _close_pause(step, at)
-            target = _effective_target(task, step, S.RUNNING)
-            _move_step(task, step, target, at, changes)
+            gated = step.requires_approval and step.decision != "approved"
+            _move_step(task, step, S.APPROVAL if gated else S.RUNNING, at, changes)
             step_touched(task, step, at, changes)
     _settle(task, at, changes)
 
@@ -406,8 +405,7 @@ def _move_step(
         _event(task, EventType.STEP_SKIPPED, at, changes, step, by=by)
     elif target is S.CANCELLED:
         step.finished_at = at
-    elif target is S.RUNNING:  # resumed or approved while running
-        _event(task, EventType.STEP_STARTED, at, changes, step)
+    # paused -> running is a resume: task_resumed already says so
 
 
 def _close_pause(step: StepState, at: datetime) -> None:
