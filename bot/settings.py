@@ -157,15 +157,15 @@ def _build(cls: type[Any], raw: Any, prefix: str) -> Any:
 
 
 def _coerce(value: Any, hint: Any, name: str) -> Any:
-    text = str(hint)
+    text = hint.__name__ if isinstance(hint, type) else str(hint)
     try:
-        if hint is int or text == "int":
+        if hint is int:
             if isinstance(value, bool):
                 raise ValueError
             return int(value)
-        if hint is float or text == "float":
+        if hint is float:
             return float(value)
-        if hint is bool or text == "bool":
+        if hint is bool:
             if isinstance(value, bool):
                 return value
             return str(value).strip().lower() in ("1", "true", "yes", "on")
