@@ -214,19 +214,14 @@ async def _save_substeps(
 ) -> None:
     if changed:
         keys = {(r["b_task_id"], r["b_step_order"], r["b_position"]) for r in changed}
-        existing = set(
-            (
-                await conn.execute(
-                    select(
-                        substeps_t.c.task_id, substeps_t.c.step_order, substeps_t.c.position
-                    ).where(
-                        tuple_(
-                            substeps_t.c.task_id, substeps_t.c.step_order, substeps_t.c.position
-                        ).in_(list(keys))
-                    )
+        found = await conn.execute(
+            select(substeps_t.c.task_id, substeps_t.c.step_order, substeps_t.c.position).where(
+                tuple_(substeps_t.c.task_id, substeps_t.c.step_order, substeps_t.c.position).in_(
+                    list(keys)
                 )
-            ).tuples()
+            )
         )
+        existing = {tuple(row) for row in found}
         updates = [
             r for r in changed if (r["b_task_id"], r["b_step_order"], r["b_position"]) in existing
         ]
