@@ -69,8 +69,9 @@ def build_app(settings: Settings, clock: Clock | None = None) -> web.Application
 async def healthz(request: web.Request) -> web.Response:
     try:
         seq = await request.app[SERVICE].last_seq()
-    except Exception as error:
-        return json_response({"status": "unavailable", "database": str(error)}, status=503)
+    except Exception:
+        log.exception("health check: database unreachable")
+        return json_response({"status": "unavailable", "database": "unreachable"}, status=503)
     return json_response({"status": "ok", "database": "ok", "last_seq": seq})
 
 

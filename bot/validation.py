@@ -176,7 +176,9 @@ def _step_plan(raw: Any, where: str, limits: LimitSettings) -> StepPlan:
             f"{where}.requires_approval", "requires_approval must be true or false."
         )
     names: list[str] = []
-    raw_substeps = obj.get("substeps") or []
+    raw_substeps = obj.get("substeps")
+    if raw_substeps is None:
+        raw_substeps = []
     if not isinstance(raw_substeps, list):
         raise RequestInvalid(f"{where}.substeps", "substeps must be a list of names.")
     if len(raw_substeps) > limits.substeps:
@@ -200,13 +202,13 @@ def _substep_report(raw: Any, where: str, limits: LimitSettings) -> SubstepRepor
     obj = _object(raw, where)
     _only(obj, ("name", "done", "status"), where)
     name = _text(obj.get("name"), f"{where}.name", limits.name_chars)
+    if "done" in obj and not isinstance(obj["done"], bool):
+        raise RequestInvalid(f"{where}.done", "done must be true or false.")
     if obj.get("status") is not None:
         status = SubstepStatus(
             _choice(obj["status"], f"{where}.status", [s.value for s in SubstepStatus])
         )
     elif "done" in obj:
-        if not isinstance(obj["done"], bool):
-            raise RequestInvalid(f"{where}.done", "done must be true or false.")
         status = SubstepStatus.COMPLETED if obj["done"] else SubstepStatus.PENDING
     else:
         raise RequestInvalid(f"{where}.done", "Give done (true/false) or status.")

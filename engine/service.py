@@ -87,10 +87,14 @@ class _Logs:
 
     def apply(self, batch: Batch, changes: ChangeSet) -> tuple[int, str | None]:
         task = batch.task_for(self.owner_id, self.task_id)
-        lines = [
-            LogLine(task.id, step, level, message, _producer_time(at, batch.now))
-            for message, level, step, at in self.lines
-        ]
+        lines = []
+        for index, (message, level, step, at) in enumerate(self.lines):
+            if step is not None and step > len(task.steps):
+                raise InvalidInput(
+                    f"The task has {len(task.steps)} steps; there is no step {step}.",
+                    field=f"lines[{index}].step",
+                )
+            lines.append(LogLine(task.id, step, level, message, _producer_time(at, batch.now)))
         commands.append_logs(task, lines, changes)
         return len(lines), control_for(task, None)
 

@@ -87,6 +87,7 @@ def _with(path: str, value: Any) -> dict[str, Any]:
         (_with("steps", [{"name": f"s{i}"} for i in range(201)]), "steps"),
         (_with("steps.1.substeps", [f"sub {i}" for i in range(101)]), "steps[1].substeps"),
         (_with("steps.1.substeps", ["same", "same"]), "steps[1].substeps[1]"),
+        (_with("steps.1.substeps", False), "steps[1].substeps"),
         (_with("steps.0.weight", 0), "steps[0].weight"),
         (_with("steps.0.weight", "heavy"), "steps[0].weight"),
         (_with("steps.0.requires_approval", "yes"), "steps[0].requires_approval"),
@@ -106,6 +107,7 @@ def _with(path: str, value: Any) -> dict[str, Any]:
         "201-steps",
         "101-substeps",
         "duplicate-substep",
+        "substeps-false",
         "zero-weight",
         "text-weight",
         "approval-not-bool",
@@ -150,6 +152,10 @@ async def test_limits_are_inclusive(api: Api) -> None:
         ({"substeps": [{"name": "Customer list"}]}, "substeps[0].done"),
         ({"substeps": [{"name": "Customer list", "done": "yes"}]}, "substeps[0].done"),
         ({"substeps": "Customer list"}, "substeps"),
+        (
+            {"substeps": [{"name": "Sales form", "status": "completed", "done": 1}]},
+            "substeps[0].done",
+        ),
         ({"eta": 5}, "eta"),
         ({"at": "yesterday"}, "at"),
         ({"at": "2024-01-15T10:00:00"}, "at"),
@@ -323,7 +329,8 @@ async def test_logs_round_trip_and_tail(api: Api) -> None:
         json={"lines": [{"message": "ok"}, {"message": "x", "step": 9}]},
         headers=api.auth(),
     )
-    assert bad.status == 404
+    error = await _error(bad, 422)
+    assert error["field"] == "lines[1].step"
     again = await (
         await api.client.get(f"/api/tasks/{task_id}/logs?tail=100", headers=api.auth())
     ).json()
