@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from engine.clock import milliseconds_between
+from engine.clock import isoformat_z, milliseconds_between
 from engine.errors import (
     Conflict,
     IllegalTransition,
@@ -23,7 +23,7 @@ from engine.errors import (
     task_refuses,
 )
 from engine.events import ChangeSet, EventType, HistoryRow, LogLine, PendingEvent
-from engine.progress import control_for, event_fields
+from engine.progress import control_for, step_event_fields, task_event_fields
 from engine.records import StepState, SubstepState, TaskState
 from engine.states import (
     ACTIVE_STEP_STATES,
@@ -35,6 +35,7 @@ from engine.states import (
     is_legal_step_transition,
     is_legal_task_transition,
 )
+from engine.timing import task_wall_ms
 
 S = StepStatus
 
@@ -115,6 +116,7 @@ def create_task(
     for step in steps:
         _history(task, step, at, changes)
     _event(task, EventType.TASK_CREATED, at, changes)
+    _describe_task(task, changes)
     return task
 
 
@@ -126,6 +128,8 @@ def report_step(
     if task.status is TaskStatus.CANCELLED:
         return control_for(task, step)
     target = report.status
+    if target is None and step.status is S.PENDING and _carries_progress(report):
+        target = S.RUNNING  # progress on a step that was never started means it started
     if target is not None and target is not step.status:
         target = _effective_target(task, step, target)
     status_changes = target is not None and target is not step.status
@@ -147,9 +151,7 @@ def report_step(
 
 
 def append_logs(task: TaskState, lines: list[LogLine], changes: ChangeSet) -> None:
-    for line in lines:
-        if line.step is not None:
-            _find_step(task, line.step)
+    """Log lines belong to the task's history; they do not change its state."""
     changes.logs.extend(lines)
 
 
@@ -170,11 +172,7 @@ def pause(task: TaskState, who: str, at: datetime, changes: ChangeSet) -> None:
 def resume(task: TaskState, who: str, at: datetime, changes: ChangeSet) -> None:
     if task.status is not TaskStatus.PAUSED:
         raise task_refuses(task.title, task.status, "resume")
-    task.paused = False
-    if task.paused_since is not None:
-        task.paused_ms += milliseconds_between(task.paused_since, at)
-    task.paused_since = None
-    task.dirty = True
+    _end_task_pause(task, at)
     _event(task, EventType.TASK_RESUMED, at, changes, by=who)
     for step in task.steps:
         if step.status is S.PAUSED:
@@ -220,6 +218,7 @@ def restart(task: TaskState, who: str, at: datetime, changes: ChangeSet) -> Task
     task.next_task_id = fresh.id
     task.dirty = True
     _event(task, EventType.TASK_RESTARTED, at, changes, by=who, new_task_id=fresh.id)
+    _describe_task(task, changes)
     return fresh
 
 
@@ -284,6 +283,10 @@ def step_touched(task: TaskState, step: StepState, at: datetime, changes: Change
 
 
 # --- internals ---------------------------------------------------------------------------
+
+
+def _carries_progress(report: StepReport) -> bool:
+    return report.progress is not None or bool(report.substeps)
 
 
 def _find_step(task: TaskState, order: int) -> StepState:
@@ -378,7 +381,7 @@ def _move_step(
         _event(task, EventType.TASK_STARTED, at, changes)
     if target is S.APPROVAL:
         step.approval_requested_at = at
-        approval = {"step": step.order, "name": step.name, "requested_at": at}
+        approval = {"step": step.order, "name": step.name, "requested_at": isoformat_z(at)}
         _event(task, EventType.APPROVAL_NEEDED, at, changes, step, approval=approval)
         return
     if target in (S.RUNNING, S.PAUSED) and previous in (S.PENDING, S.FAILED, S.APPROVAL):
@@ -408,6 +411,14 @@ def _move_step(
     # paused -> running is a resume: task_resumed already says so
 
 
+def _end_task_pause(task: TaskState, at: datetime) -> None:
+    if task.paused_since is not None:
+        task.paused_ms += max(0, milliseconds_between(task.paused_since, at))
+    task.paused = False
+    task.paused_since = None
+    task.dirty = True
+
+
 def _close_pause(step: StepState, at: datetime) -> None:
     if step.paused_since is not None:
         step.paused_ms += max(0, milliseconds_between(step.paused_since, at))
@@ -427,15 +438,11 @@ def _cancel(task: TaskState, who: str, at: datetime, changes: ChangeSet) -> None
         if step.status in ACTIVE_STEP_STATES:
             _move_step(task, step, S.CANCELLED, at, changes)
             step_touched(task, step, at, changes)
-    if task.paused_since is not None:
-        task.paused_ms += milliseconds_between(task.paused_since, at)
-    task.paused = False
-    task.paused_since = None
+    _end_task_pause(task, at)
     task.cancelled_at = at
     task.cancelled_by = who
-    task.dirty = True
-    _settle(task, at, changes, quiet=True)
     _event(task, EventType.TASK_CANCELLED, at, changes, by=who)
+    _settle(task, at, changes, quiet=True)
 
 
 def _settle(task: TaskState, at: datetime, changes: ChangeSet, *, quiet: bool = False) -> None:
@@ -447,9 +454,15 @@ def _settle(task: TaskState, at: datetime, changes: ChangeSet, *, quiet: bool = 
     )
     if status is not task.status:
         _change_task_status(task, status, at, changes, quiet=quiet)
+    _describe_task(task, changes)
+
+
+def _describe_task(task: TaskState, changes: ChangeSet) -> None:
+    """Stamp the task's state after the command on each of its events."""
+    fields = task_event_fields(task)
     for event in changes.events:
         if event.task_id == task.id:
-            event.data["status"] = str(task.status)
+            event.data.update(fields)
 
 
 def _change_task_status(
@@ -466,6 +479,8 @@ def _change_task_status(
         task.finished_at = at
     else:
         task.finished_at = None
+    if status is TaskStatus.COMPLETED:
+        _end_task_pause(task, at)  # finished before the producer learnt of the pause
     if quiet:
         return
     if status is TaskStatus.COMPLETED:
@@ -476,10 +491,9 @@ def _change_task_status(
 
 
 def _result(task: TaskState, at: datetime) -> dict[str, object]:
-    started = task.started_at or task.created_at
     return {
         "status": "completed",
-        "duration_ms": milliseconds_between(started, at) - task.paused_ms,
+        "duration_ms": task_wall_ms(task, at),
         "steps_completed": sum(1 for s in task.steps if s.status is S.COMPLETED),
         "steps_skipped": sum(1 for s in task.steps if s.status is S.SKIPPED),
     }
@@ -497,6 +511,6 @@ def _event(
     step: StepState | None = None,
     **extra: object,
 ) -> None:
-    data = event_fields(task, step)
+    data = step_event_fields(step) if step is not None else {}
     data.update({k: v for k, v in extra.items() if v is not None})
     changes.events.append(PendingEvent(kind, task.id, task.owner_id, at, data))

@@ -50,23 +50,24 @@ def control_for(task: TaskState, step: StepState | None) -> str | None:
     return None
 
 
-def event_fields(task: TaskState, step: StepState | None) -> dict[str, Any]:
-    """The fields every event carries, so a client can redraw from any single event."""
-    fields: dict[str, Any] = {
+def task_event_fields(task: TaskState) -> dict[str, Any]:
+    """What every event carries about its task, so a client can redraw from any one event."""
+    return {
         "title": task.title,
         "status": str(task.status),
         "percent": task_percent(task),
         "current_step": current_step(task),
         "total_steps": len(task.steps),
     }
-    if step is not None:
-        fields.update(
-            step=step.order,
-            step_name=step.name,
-            step_status=str(step.status),
-            step_percent=_number(step.progress),
-        )
-    return fields
+
+
+def step_event_fields(step: StepState) -> dict[str, Any]:
+    return {
+        "step": step.order,
+        "step_name": step.name,
+        "step_status": str(step.status),
+        "step_percent": as_number(step.progress),
+    }
 
 
 def progress_document(task: TaskState, now: datetime) -> dict[str, Any]:
@@ -105,7 +106,7 @@ def _step_document(step: StepState, now: datetime) -> dict[str, Any]:
         "order": step.order,
         "name": step.name,
         "status": str(step.status),
-        "progress": _number(step.progress),
+        "progress": as_number(step.progress),
     }
     if step.finished_at is not None and step.started_at is not None:
         doc["duration_ms"] = step_active_ms(step, now)
@@ -115,7 +116,7 @@ def _step_document(step: StepState, now: datetime) -> dict[str, Any]:
         ]
     doc.update(
         key=step.key,
-        weight=_number(step.weight),
+        weight=as_number(step.weight),
         requires_approval=step.requires_approval,
         attempt=step.attempt,
         started_at=isoformat_z(step.started_at),
@@ -133,5 +134,6 @@ def _step_document(step: StepState, now: datetime) -> dict[str, Any]:
     return doc
 
 
-def _number(value: float) -> int | float:
+def as_number(value: float) -> int | float:
+    """65.0 -> 65 and 33.333 -> 33.33, as people write percentages."""
     return int(value) if float(value).is_integer() else round(value, 2)

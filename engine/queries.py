@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from engine.clock import isoformat_z
 from engine.events import Event
+from engine.progress import as_number
 from engine.records import TaskState
 from engine.store import counter_t, events_t, history_t, load_tasks, logs_t, tasks_t
 
@@ -49,7 +50,7 @@ async def history(conn: AsyncConnection, task_id: str) -> list[dict[str, Any]]:
         {
             "task_id": task_id,
             "step": row.step,
-            "percent": _number(row.percent),
+            "percent": as_number(row.percent),
             "status": row.status,
             "updated_at": isoformat_z(row.updated_at),
         }
@@ -104,7 +105,3 @@ async def last_seq(conn: AsyncConnection) -> int:
 
 def _event(row: Any) -> Event:
     return Event(row.seq, row.type, row.task_id, row.owner_id, row.at, orjson.loads(row.data))
-
-
-def _number(value: float) -> int | float:
-    return int(value) if float(value).is_integer() else round(value, 2)

@@ -45,7 +45,8 @@ T = TaskStatus
 #: Legal step transitions. A report that repeats the current status is not a transition.
 #: Producer reports are facts, so a step may finish straight from pending (too quick to
 #: report its start) or from paused (done before the producer learnt of the pause).
-#: failed -> pending is a person's retry; failed -> running is a producer retrying itself.
+#: failed -> pending is a person's retry; failed -> running is a producer retrying itself
+#: (-> paused if a person paused the task meanwhile, -> approval if the step is gated).
 STEP_TRANSITIONS: dict[StepStatus, frozenset[StepStatus]] = {
     S.PENDING: frozenset(
         {S.RUNNING, S.PAUSED, S.APPROVAL, S.COMPLETED, S.FAILED, S.SKIPPED, S.CANCELLED}
@@ -53,7 +54,7 @@ STEP_TRANSITIONS: dict[StepStatus, frozenset[StepStatus]] = {
     S.RUNNING: frozenset({S.PAUSED, S.COMPLETED, S.FAILED, S.SKIPPED, S.CANCELLED}),
     S.PAUSED: frozenset({S.RUNNING, S.COMPLETED, S.FAILED, S.SKIPPED, S.CANCELLED}),
     S.APPROVAL: frozenset({S.RUNNING, S.PAUSED, S.FAILED, S.SKIPPED, S.CANCELLED}),
-    S.FAILED: frozenset({S.PENDING, S.RUNNING, S.SKIPPED}),
+    S.FAILED: frozenset({S.PENDING, S.RUNNING, S.PAUSED, S.APPROVAL, S.SKIPPED}),
     S.COMPLETED: frozenset(),
     S.SKIPPED: frozenset(),
     S.CANCELLED: frozenset(),
@@ -61,12 +62,13 @@ STEP_TRANSITIONS: dict[StepStatus, frozenset[StepStatus]] = {
 
 #: Legal task transitions. Task status is derived from its steps plus the person's
 #: pause/cancel flags; this table guards the commands and checks every derivation.
+#: failed -> paused: a task paused before its step failed stays paused once retried.
 TASK_TRANSITIONS: dict[TaskStatus, frozenset[TaskStatus]] = {
     T.PENDING: frozenset({T.RUNNING, T.PAUSED, T.APPROVAL, T.COMPLETED, T.FAILED, T.CANCELLED}),
     T.RUNNING: frozenset({T.PAUSED, T.APPROVAL, T.COMPLETED, T.FAILED, T.CANCELLED}),
     T.PAUSED: frozenset({T.PENDING, T.RUNNING, T.APPROVAL, T.COMPLETED, T.FAILED, T.CANCELLED}),
     T.APPROVAL: frozenset({T.RUNNING, T.PAUSED, T.COMPLETED, T.FAILED, T.CANCELLED}),
-    T.FAILED: frozenset({T.PENDING, T.RUNNING, T.APPROVAL, T.COMPLETED, T.CANCELLED}),
+    T.FAILED: frozenset({T.PENDING, T.RUNNING, T.PAUSED, T.APPROVAL, T.COMPLETED, T.CANCELLED}),
     T.COMPLETED: frozenset(),
     T.CANCELLED: frozenset(),
 }
