@@ -37,7 +37,8 @@ def isoformat_z(moment: datetime | None) -> str | None:
     """ISO 8601 UTC with a `Z`: whole seconds when exact, else milliseconds."""
     if moment is None:
         return None
-    moment = moment.astimezone(UTC)
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
     spec = "seconds" if moment.microsecond < 1000 else "milliseconds"
     return moment.isoformat(timespec=spec).replace("+00:00", "Z")
 

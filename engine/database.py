@@ -1,21 +1,28 @@
 """Connections: one writer and a pool of readers, tuned per backend.
 
 SQLite gets WAL, a busy timeout, full fsync on commit (cheap under group commit) and
-`BEGIN IMMEDIATE` on the writer, so a transaction that reads then writes never hits
-"database is locked". PostgreSQL uses asyncpg with an ordinary pool.
+`BEGIN IMMEDIATE` on writers, so a transaction that reads then writes never hits
+"database is locked". The group-commit writer runs its whole batch on one dedicated thread
+with the synchronous driver: one thread hop per batch instead of one per statement (what
+aiosqlite costs), which measured 3x the report throughput. PostgreSQL uses asyncpg
+throughout, the batch going through `run_sync`.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+T = TypeVar("T")
 
 DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///./var/tasktalk.db"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -36,10 +43,28 @@ class Database:
     url: str
     writer: AsyncEngine
     reader: AsyncEngine
+    #: SQLite only: the synchronous engine the batch writer uses on its own thread.
+    batch_engine: Engine | None = None
+    _batch_thread: ThreadPoolExecutor | None = field(default=None, repr=False)
 
     @property
     def is_sqlite(self) -> bool:
         return self.writer.dialect.name == "sqlite"
+
+    async def run_batch(self, work: Callable[[Connection], T]) -> T:
+        """Run `work` inside one write transaction; commit if it returns, roll back if not."""
+        if self.batch_engine is None:
+            async with self.writer.begin() as conn:
+                return await conn.run_sync(work)
+        if self._batch_thread is None:
+            self._batch_thread = ThreadPoolExecutor(1, thread_name_prefix="tasktalk-writer")
+        engine = self.batch_engine
+
+        def in_transaction() -> T:
+            with engine.begin() as conn:
+                return work(conn)
+
+        return await asyncio.get_running_loop().run_in_executor(self._batch_thread, in_transaction)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
@@ -57,6 +82,11 @@ class Database:
         await self.writer.dispose()
         if self.reader is not self.writer:
             await self.reader.dispose()
+        if self._batch_thread is not None and self.batch_engine is not None:
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(self._batch_thread, self.batch_engine.dispose)
+            self._batch_thread.shutdown(wait=True)
+            self._batch_thread = None
 
 
 def open_database(url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 5) -> Database:
@@ -68,15 +98,17 @@ def open_database(url: str, *, sqlite_synchronous: str = "FULL", pool_size: int 
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         writer = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60)
         reader = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
-        _tune_sqlite(writer, begin="BEGIN IMMEDIATE", synchronous=sqlite_synchronous)
-        _tune_sqlite(reader, begin="BEGIN", synchronous=sqlite_synchronous)
-        return Database(url, writer, reader)
+        batch = create_engine(parsed.set(drivername="sqlite+pysqlite"), pool_size=1, max_overflow=0)
+        _tune_sqlite(writer.sync_engine, begin="BEGIN IMMEDIATE", synchronous=sqlite_synchronous)
+        _tune_sqlite(reader.sync_engine, begin="BEGIN", synchronous=sqlite_synchronous)
+        _tune_sqlite(batch, begin="BEGIN IMMEDIATE", synchronous=sqlite_synchronous)
+        return Database(url, writer, reader, batch)
     engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size * 2)
     return Database(url, engine, engine)
 
 
-def _tune_sqlite(engine: AsyncEngine, *, begin: str, synchronous: str) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
+def _tune_sqlite(engine: Engine, *, begin: str, synchronous: str) -> None:
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
         cursor = dbapi_connection.cursor()
@@ -86,6 +118,6 @@ def _tune_sqlite(engine: AsyncEngine, *, begin: str, synchronous: str) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         conn.exec_driver_sql(begin)

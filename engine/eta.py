@@ -13,21 +13,29 @@ from engine.states import DONE_STEP_STATES, TaskStatus
 from engine.timing import task_active_ms
 
 
+def done_fraction(task: TaskState) -> float | None:
+    """Share of the task's weighted work that is done, 0-1; None for a weightless task."""
+    total = 0.0
+    done = 0.0
+    for step in task.steps:
+        total += step.weight
+        done += step.weight * (100.0 if step.status in DONE_STEP_STATES else step.progress)
+    if total <= 0:
+        return None
+    return done / (100.0 * total)
+
+
 def remaining_seconds(task: TaskState, now: datetime) -> int | None:
     """Seconds of work left, or None when there is nothing yet to extrapolate from."""
     if task.status is TaskStatus.COMPLETED:
         return 0
     if task.status in (TaskStatus.CANCELLED, TaskStatus.FAILED):
         return None
-    total_weight = sum(s.weight for s in task.steps)
-    if total_weight <= 0:
+    fraction = done_fraction(task)
+    if fraction is None or fraction <= 0.0:
         return None
-    done = sum(
-        s.weight * (100.0 if s.status in DONE_STEP_STATES else s.progress) for s in task.steps
-    )
-    fraction = done / (100.0 * total_weight)
     active_ms = task_active_ms(task, now)
-    if fraction <= 0.0 or active_ms <= 0:
+    if active_ms <= 0:
         return None
     remaining_ms = active_ms * (1.0 - fraction) / fraction
     return max(0, round(remaining_ms / 1000))

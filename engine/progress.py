@@ -10,21 +10,18 @@ from datetime import datetime
 from typing import Any
 
 from engine.clock import isoformat_z
-from engine.eta import remaining_seconds
+from engine.eta import done_fraction, remaining_seconds
 from engine.records import StepState, TaskState
-from engine.states import ACTIVE_STEP_STATES, DONE_STEP_STATES, StepStatus, TaskStatus
+from engine.states import ACTIVE_STEP_STATES, StepStatus, TaskStatus
 from engine.timing import step_active_ms, task_wall_ms
 
 
 def task_percent(task: TaskState) -> int:
     """Weighted mean of step progress; done steps count fully. 100 only when complete."""
-    total = sum(s.weight for s in task.steps)
-    if total <= 0:
+    fraction = done_fraction(task)
+    if fraction is None:
         return 100 if task.status is TaskStatus.COMPLETED else 0
-    done = sum(
-        s.weight * (100.0 if s.status in DONE_STEP_STATES else s.progress) for s in task.steps
-    )
-    percent = int(done / total + 0.5)
+    percent = int(fraction * 100.0 + 0.5)
     if percent >= 100 and task.status is not TaskStatus.COMPLETED:
         return 99
     return percent
@@ -77,7 +74,7 @@ def progress_document(task: TaskState, now: datetime) -> dict[str, Any]:
     return {
         "task_id": task.id,
         "title": task.title,
-        "status": str(task.status),
+        "status": task.status.value,
         "progress": task_percent(task),
         "current_step": current_step(task),
         "total_steps": len(task.steps),
@@ -102,28 +99,27 @@ def progress_document(task: TaskState, now: datetime) -> dict[str, Any]:
 
 
 def _step_document(step: StepState, now: datetime) -> dict[str, Any]:
+    elapsed = step_active_ms(step, now)
     doc: dict[str, Any] = {
         "order": step.order,
         "name": step.name,
-        "status": str(step.status),
+        "status": step.status.value,
         "progress": as_number(step.progress),
     }
-    if step.finished_at is not None and step.started_at is not None:
-        doc["duration_ms"] = step_active_ms(step, now)
+    if step.finished_at is not None and elapsed is not None:
+        doc["duration_ms"] = elapsed
     if step.substeps:
         doc["substeps"] = [
-            {"name": s.name, "done": s.done, "status": str(s.status)} for s in step.substeps
+            {"name": s.name, "done": s.done, "status": s.status.value} for s in step.substeps
         ]
-    doc.update(
-        key=step.key,
-        weight=as_number(step.weight),
-        requires_approval=step.requires_approval,
-        attempt=step.attempt,
-        started_at=isoformat_z(step.started_at),
-        finished_at=isoformat_z(step.finished_at),
-        elapsed_ms=step_active_ms(step, now),
-        error=step.error,
-    )
+    doc["key"] = step.key
+    doc["weight"] = as_number(step.weight)
+    doc["requires_approval"] = step.requires_approval
+    doc["attempt"] = step.attempt
+    doc["started_at"] = isoformat_z(step.started_at)
+    doc["finished_at"] = isoformat_z(step.finished_at)
+    doc["elapsed_ms"] = elapsed
+    doc["error"] = step.error
     if step.requires_approval:
         doc["approval"] = {
             "requested_at": isoformat_z(step.approval_requested_at),

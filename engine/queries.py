@@ -16,7 +16,7 @@ from engine.store import counter_t, events_t, history_t, load_tasks, logs_t, tas
 
 
 async def task(conn: AsyncConnection, owner_id: int, task_id: str) -> TaskState | None:
-    found = (await load_tasks(conn, [task_id])).get(task_id)
+    found = (await conn.run_sync(load_tasks, [task_id])).get(task_id)
     if found is None or found.owner_id != owner_id:
         return None
     return found
@@ -36,7 +36,7 @@ async def tasks(
         query = query.where(tasks_t.c.status == status)
     query = query.order_by(tasks_t.c.created_at.desc(), tasks_t.c.id.desc()).limit(limit)
     ids = [row[0] for row in await conn.execute(query)]
-    loaded = await load_tasks(conn, ids)
+    loaded = await conn.run_sync(load_tasks, ids)
     return [loaded[task_id] for task_id in ids]
 
 

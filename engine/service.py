@@ -6,7 +6,7 @@ task belongs to the caller, so someone else's task looks exactly like a missing 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -43,6 +43,9 @@ class _Create:
         key = self.plan.idempotency_key
         return (self.owner_id, key) if key is not None else None
 
+    def step_scope(self) -> Collection[int] | None:
+        return ()
+
     def apply(self, batch: Batch, changes: ChangeSet) -> tuple[dict[str, Any], bool]:
         key = self.idempotency_key()
         if key is not None and key in batch.by_key:
@@ -66,6 +69,9 @@ class _Report:
     def idempotency_key(self) -> None:
         return None
 
+    def step_scope(self) -> Collection[int] | None:
+        return (self.order,)
+
     def apply(self, batch: Batch, changes: ChangeSet) -> ReportOutcome:
         at = _producer_time(self.at, batch.now)
         task = batch.task_for(self.owner_id, self.task_id)
@@ -84,6 +90,9 @@ class _Logs:
 
     def idempotency_key(self) -> None:
         return None
+
+    def step_scope(self) -> Collection[int] | None:
+        return ()
 
     def apply(self, batch: Batch, changes: ChangeSet) -> tuple[int, str | None]:
         task = batch.task_for(self.owner_id, self.task_id)
@@ -112,6 +121,9 @@ class _TaskAction:
     def idempotency_key(self) -> None:
         return None
 
+    def step_scope(self) -> Collection[int] | None:
+        return None
+
     def apply(self, batch: Batch, changes: ChangeSet) -> dict[str, Any]:
         task = batch.task_for(self.owner_id, self.task_id)
         if self.action == "restart":
@@ -136,6 +148,9 @@ class _StepAction:
         return (self.task_id,)
 
     def idempotency_key(self) -> None:
+        return None
+
+    def step_scope(self) -> Collection[int] | None:
         return None
 
     def apply(self, batch: Batch, changes: ChangeSet) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """Moving task aggregates and change sets between Python and the database.
 
-A write batch costs a fixed handful of statements however many commands it holds: one
-SELECT per table to load, one executemany per table to write.
+Plain synchronous SQLAlchemy Core: the writer runs it on its own thread for SQLite and
+through `AsyncConnection.run_sync` for PostgreSQL, so a whole batch is one hop. A batch
+costs a fixed handful of statements however many commands it holds.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from datetime import datetime
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import Table, bindparam, insert, select, tuple_, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Connection, Table, bindparam, insert, select, tuple_, update
 
+from engine.bulk import BulkStatements
 from engine.clock import isoformat_z
 from engine.events import ChangeSet, Event
 from engine.models import EventCounter, EventRow, Step, Substep, Task, TaskLog, TaskProgress
@@ -69,35 +70,43 @@ _STEP_FIELDS = (
 )
 
 
-async def load_tasks(
-    conn: AsyncConnection, task_ids: Iterable[str], *, lock: bool = False
-) -> dict[str, TaskState]:
-    """Whole aggregates for these ids. `lock` takes PostgreSQL row locks in id order."""
+def ids_for_keys(conn: Connection, keys: Iterable[tuple[int, str]]) -> list[str]:
+    """Ids of the tasks created with these (owner, idempotency key) pairs."""
+    query = select(tasks_t.c.id).where(
+        tuple_(tasks_t.c.owner_id, tasks_t.c.idempotency_key).in_(sorted(keys))
+    )
+    return [row[0] for row in conn.execute(query)]
+
+
+def lock_event_counter(conn: Connection) -> int:
+    """The event counter, locked for this transaction on PostgreSQL.
+
+    Taken first by every write batch, so batches (from any process) run one at a time:
+    no lost updates, no deadlocks, and the value tells whether anyone else wrote since
+    our last batch (every change to a task emits at least one event).
+    """
+    query = select(counter_t.c.value).where(counter_t.c.id == 1)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    return int(conn.execute(query).scalar_one())
+
+
+def load_tasks(conn: Connection, task_ids: Iterable[str]) -> dict[str, TaskState]:
+    """Whole aggregates for these ids (missing ids are simply absent)."""
     ids = sorted(set(task_ids))
     if not ids:
         return {}
     query = select(tasks_t).where(tasks_t.c.id.in_(ids)).order_by(tasks_t.c.id)
-    if lock and conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    task_rows = (await conn.execute(query)).mappings().all()
-    return await _assemble(conn, task_rows)
+    task_rows = (conn.execute(query)).mappings().all()
+    return _assemble(conn, task_rows)
 
 
-async def load_task_by_idempotency_key(
-    conn: AsyncConnection, owner_id: int, key: str
-) -> TaskState | None:
-    query = select(tasks_t).where(tasks_t.c.owner_id == owner_id, tasks_t.c.idempotency_key == key)
-    rows = (await conn.execute(query)).mappings().all()
-    found = await _assemble(conn, rows)
-    return next(iter(found.values()), None)
-
-
-async def _assemble(conn: AsyncConnection, task_rows: Sequence[Any]) -> dict[str, TaskState]:
+def _assemble(conn: Connection, task_rows: Sequence[Any]) -> dict[str, TaskState]:
     ids = [row["id"] for row in task_rows]
     if not ids:
         return {}
     step_rows = (
-        await conn.execute(
+        conn.execute(
             select(steps_t)
             .where(steps_t.c.task_id.in_(ids))
             .order_by(steps_t.c.task_id, steps_t.c.step_order)
@@ -105,11 +114,13 @@ async def _assemble(conn: AsyncConnection, task_rows: Sequence[Any]) -> dict[str
     ).mappings()
     steps: dict[str, list[StepState]] = {task_id: [] for task_id in ids}
     for row in step_rows:
-        fields = {name: row[name] for name in _STEP_FIELDS}
-        fields["status"] = StepStatus(fields["status"])
-        steps[row["task_id"]].append(StepState(order=row["step_order"], **fields))
+        image = {name: row[name] for name in _STEP_FIELDS}
+        step = StepState(order=row["step_order"], **image)
+        step.status = StepStatus(image["status"])
+        step.saved_image = image
+        steps[row["task_id"]].append(step)
     substep_rows = (
-        await conn.execute(
+        conn.execute(
             select(substeps_t)
             .where(substeps_t.c.task_id.in_(ids))
             .order_by(substeps_t.c.task_id, substeps_t.c.step_order, substeps_t.c.position)
@@ -122,37 +133,45 @@ async def _assemble(conn: AsyncConnection, task_rows: Sequence[Any]) -> dict[str
         )
     result: dict[str, TaskState] = {}
     for row in task_rows:
-        fields = {name: row[name] for name in _TASK_FIELDS}
-        fields["status"] = TaskStatus(fields["status"])
-        result[row["id"]] = TaskState(
-            id=row["id"], owner_id=row["owner_id"], steps=steps[row["id"]], **fields
-        )
+        image = {name: row[name] for name in _TASK_FIELDS}
+        task = TaskState(id=row["id"], owner_id=row["owner_id"], steps=steps[row["id"]], **image)
+        task.status = TaskStatus(image["status"])
+        task.saved_image = image
+        result[row["id"]] = task
     return result
 
 
-async def save(
-    conn: AsyncConnection, tasks: Iterable[TaskState], changes: ChangeSet
+def save(
+    conn: Connection, counter: int, tasks: Iterable[TaskState], changes: ChangeSet
 ) -> list[Event]:
     """Write changed aggregates and the batch's history, logs and events; return the events."""
+    tasks = list(tasks)
     new_tasks: list[dict[str, Any]] = []
-    changed_tasks: list[dict[str, Any]] = []
     new_steps: list[dict[str, Any]] = []
-    changed_steps: list[dict[str, Any]] = []
+    task_updates: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+    step_updates: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
     new_substeps: list[dict[str, Any]] = []
     changed_substeps: list[dict[str, Any]] = []
     for task in tasks:
         if not task.dirty:
             continue
-        task_row = {name: getattr(task, name) for name in _TASK_FIELDS}
-        task_row["status"] = str(task.status)
         if task.is_new:
-            new_tasks.append({"id": task.id, "owner_id": task.owner_id, **task_row})
+            task_image = _task_image(task)
+            new_tasks.append({"id": task.id, "owner_id": task.owner_id, **task_image})
+            task.saved_image = task_image
+            for step in task.steps:
+                image = _step_image(step)
+                new_steps.append({"task_id": task.id, "step_order": step.order, **image})
+                step.saved_image = image
         else:
-            changed_tasks.append({"b_id": task.id, **task_row})
-        for step in task.steps:
-            if task.is_new or step.order in task.dirty_steps:
-                row = _step_row(task.id, step)
-                (new_steps if task.is_new else changed_steps).append(row)
+            task_image = _task_image(task)
+            _queue_update(task_updates, task.saved_image, task_image, (task.id,))
+            task.saved_image = task_image
+            for order in sorted(task.dirty_steps):
+                step = task.step(order)
+                image = _step_image(step)
+                _queue_update(step_updates, step.saved_image, image, (task.id, order))
+                step.saved_image = image
         for step in task.steps:
             for substep in step.substeps:
                 if task.is_new or (step.order, substep.position) in task.dirty_substeps:
@@ -164,36 +183,23 @@ async def save(
                         "status": str(substep.status),
                     }
                     (new_substeps if task.is_new else changed_substeps).append(row)
+    bulk = BulkStatements(conn)
     if new_tasks:
-        await conn.execute(insert(tasks_t), new_tasks)
-    if changed_tasks:
-        stmt = update(tasks_t).where(tasks_t.c.id == bindparam("b_id"))
-        await conn.execute(stmt, changed_tasks)
+        conn.execute(insert(tasks_t), new_tasks)
+    for columns, rows in task_updates.items():
+        bulk.update(tasks_t, columns, ("id",), rows)
     if new_steps:
-        await conn.execute(insert(steps_t), [_unprefixed(r) for r in new_steps])
-    if changed_steps:
-        stmt = update(steps_t).where(
-            steps_t.c.task_id == bindparam("b_task_id"),
-            steps_t.c.step_order == bindparam("b_step_order"),
-        )
-        await conn.execute(stmt, changed_steps)
-    await _save_substeps(conn, new_substeps, changed_substeps)
-    if changes.history:
-        await conn.execute(
-            insert(history_t),
-            [
-                {
-                    "task_id": h.task_id,
-                    "step": h.step,
-                    "percent": h.percent,
-                    "status": h.status,
-                    "updated_at": h.updated_at,
-                }
-                for h in changes.history
-            ],
-        )
+        conn.execute(insert(steps_t), new_steps)
+    for columns, rows in step_updates.items():
+        bulk.update(steps_t, columns, ("task_id", "step_order"), rows)
+    _save_substeps(conn, new_substeps, changed_substeps)
+    bulk.insert(
+        history_t,
+        ("task_id", "step", "percent", "status", "updated_at"),
+        [(h.task_id, h.step, h.percent, h.status, h.updated_at) for h in changes.history],
+    )
     if changes.logs:
-        await conn.execute(
+        conn.execute(
             insert(logs_t),
             [
                 {
@@ -206,15 +212,18 @@ async def save(
                 for x in changes.logs
             ],
         )
-    return await _save_events(conn, changes)
+    events = _save_events(conn, counter, changes)
+    for task in tasks:
+        task.mark_saved()
+    return events
 
 
-async def _save_substeps(
-    conn: AsyncConnection, new: list[dict[str, Any]], changed: list[dict[str, Any]]
+def _save_substeps(
+    conn: Connection, new: list[dict[str, Any]], changed: list[dict[str, Any]]
 ) -> None:
     if changed:
         keys = {(r["b_task_id"], r["b_step_order"], r["b_position"]) for r in changed}
-        found = await conn.execute(
+        found = conn.execute(
             select(substeps_t.c.task_id, substeps_t.c.step_order, substeps_t.c.position).where(
                 tuple_(substeps_t.c.task_id, substeps_t.c.step_order, substeps_t.c.position).in_(
                     list(keys)
@@ -236,55 +245,56 @@ async def _save_substeps(
                 )
                 .values(status=bindparam("status"))
             )
-            await conn.execute(
-                stmt, [{k: r[k] for k in (*_SUBSTEP_KEYS, "status")} for r in updates]
-            )
+            conn.execute(stmt, [{k: r[k] for k in (*_SUBSTEP_KEYS, "status")} for r in updates])
     if new:
-        await conn.execute(insert(substeps_t), [_unprefixed(r) for r in new])
+        conn.execute(insert(substeps_t), [_unprefixed(r) for r in new])
 
 
 _SUBSTEP_KEYS = ("b_task_id", "b_step_order", "b_position")
 
 
-async def _save_events(conn: AsyncConnection, changes: ChangeSet) -> list[Event]:
-    """Number the batch's events from the counter row, taken last to keep the lock short."""
+def _save_events(conn: Connection, counter: int, changes: ChangeSet) -> list[Event]:
+    """Number the batch's events after `counter` (locked since the batch began)."""
     if not changes.events:
         return []
-    count = len(changes.events)
-    last = (
-        await conn.execute(
-            update(counter_t)
-            .where(counter_t.c.id == 1)
-            .values(value=counter_t.c.value + count)
-            .returning(counter_t.c.value)
-        )
-    ).scalar_one()
-    first = last - count + 1
+    last = counter + len(changes.events)
+    conn.execute(update(counter_t).where(counter_t.c.id == 1).values(value=last))
     events = [
-        Event(first + i, str(p.type), p.task_id, p.owner_id, p.at, p.data)
+        Event(counter + 1 + i, p.type.value, p.task_id, p.owner_id, p.at, p.data)
         for i, p in enumerate(changes.events)
     ]
-    await conn.execute(
-        insert(events_t),
-        [
-            {
-                "seq": e.seq,
-                "type": e.type,
-                "task_id": e.task_id,
-                "owner_id": e.owner_id,
-                "at": e.at,
-                "data": encode_data(e.data),
-            }
-            for e in events
-        ],
+    BulkStatements(conn).insert(
+        events_t,
+        ("seq", "type", "task_id", "owner_id", "at", "data"),
+        [(e.seq, e.type, e.task_id, e.owner_id, e.at, encode_data(e.data)) for e in events],
     )
     return events
 
 
-def _step_row(task_id: str, step: StepState) -> dict[str, Any]:
-    row = {name: getattr(step, name) for name in _STEP_FIELDS}
-    row["status"] = str(step.status)
-    return {"b_task_id": task_id, "b_step_order": step.order, **row}
+def _task_image(task: TaskState) -> dict[str, Any]:
+    """The task row's column values as the database holds them."""
+    image = {name: getattr(task, name) for name in _TASK_FIELDS}
+    image["status"] = str(task.status)
+    return image
+
+
+def _step_image(step: StepState) -> dict[str, Any]:
+    image = {name: getattr(step, name) for name in _STEP_FIELDS}
+    image["status"] = str(step.status)
+    return image
+
+
+def _queue_update(
+    updates: dict[tuple[str, ...], list[tuple[Any, ...]]],
+    saved: dict[str, Any] | None,
+    image: dict[str, Any],
+    keys: tuple[Any, ...],
+) -> None:
+    """Queue only the columns that differ from what was loaded or last saved, grouped by
+    column set so each group is one executemany."""
+    changed = image if saved is None else {k: v for k, v in image.items() if saved[k] != v}
+    if changed:
+        updates.setdefault(tuple(changed), []).append((*changed.values(), *keys))
 
 
 def _unprefixed(row: dict[str, Any]) -> dict[str, Any]:

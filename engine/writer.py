@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
-from collections.abc import Callable, Iterable
+from collections import OrderedDict
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
 from engine.clock import Clock
@@ -24,13 +26,15 @@ from engine.database import Database
 from engine.errors import DomainError, NotFound
 from engine.events import ChangeSet, Event
 from engine.records import TaskState
-from engine.store import load_tasks, save, tasks_t
+from engine.store import ids_for_keys, load_tasks, lock_event_counter, save
 
 log = logging.getLogger(__name__)
 
 EventListener = Callable[[list[Event]], None]
 MAX_BATCH = 512
 RETRIES = 3
+#: Aggregates kept between batches while no other process writes (see `lock_event_counter`).
+CACHE_SIZE = 10_000
 
 
 class Command(Protocol):
@@ -42,6 +46,10 @@ class Command(Protocol):
 
     def idempotency_key(self) -> tuple[int, str] | None:
         """(owner, key) of a create that must not run twice."""
+        ...
+
+    def step_scope(self) -> Collection[int] | None:
+        """Steps the command may change (None: any), so rollback copies only those."""
         ...
 
     def apply(self, batch: Batch, changes: ChangeSet) -> Any:
@@ -78,8 +86,20 @@ class _Item:
 
 
 class CommandWriter:
-    def __init__(self, database: Database, clock: Clock, *, max_batch: int = MAX_BATCH) -> None:
+    def __init__(
+        self,
+        database: Database,
+        clock: Clock,
+        *,
+        max_batch: int = MAX_BATCH,
+        cache_size: int = CACHE_SIZE,
+    ) -> None:
         self._database = database
+        self._cache: OrderedDict[str, TaskState] = OrderedDict()
+        self._cache_size = cache_size
+        #: The event counter when the cache was last known to match the database.
+        self._cache_seq = -1
+        self._pending_seq = -1
         self._clock = clock
         self._max_batch = max_batch
         self._queue: asyncio.Queue[_Item] = asyncio.Queue()
@@ -152,18 +172,13 @@ class CommandWriter:
                 await asyncio.sleep(0.01 * attempt)
 
     async def _commit(self, batch: list[_Item]) -> None:
-        outcomes: list[tuple[bool, Any]] = []
-        async with self._database.write() as conn:
-            ids = {task_id for item in batch for task_id in item.command.task_ids()}
-            tasks = await load_tasks(conn, ids, lock=True)
-            keys = [k for item in batch if (k := item.command.idempotency_key()) is not None]
-            by_key = await _load_by_keys(conn, keys)
-            tasks.update({t.id: t for t in by_key.values()})
-            state = Batch(self._clock.now(), tasks, by_key)
-            changes = ChangeSet()
-            for item in batch:
-                outcomes.append(_apply(item.command, state, changes))
-            events = await save(conn, state.tasks.values(), changes)
+        work = functools.partial(self._write_batch, batch, self._clock.now())
+        try:
+            outcomes, events, tasks = await self._database.run_batch(work)
+        except BaseException:
+            self._forget()
+            raise
+        self._remember(tasks)
         for item, (ok, value) in zip(batch, outcomes, strict=True):
             if item.future.done():
                 continue
@@ -178,16 +193,58 @@ class CommandWriter:
                 except Exception:
                     log.exception("event listener failed")
 
+    def _write_batch(
+        self, batch: list[_Item], now: datetime, conn: Connection
+    ) -> tuple[list[tuple[bool, Any]], list[Event], dict[str, TaskState]]:
+        """The whole batch in one transaction, on the database's writer thread."""
+        counter = lock_event_counter(conn)
+        if counter != self._cache_seq:
+            self._cache.clear()  # another process wrote since our last batch
+        ids = {task_id for item in batch for task_id in item.command.task_ids()}
+        keys = {k for item in batch if (k := item.command.idempotency_key()) is not None}
+        if keys:
+            ids.update(ids_for_keys(conn, keys))
+        tasks = {t: self._cache[t] for t in ids if t in self._cache}
+        tasks.update(load_tasks(conn, ids - tasks.keys()))
+        by_key = {
+            (t.owner_id, t.idempotency_key): t
+            for t in tasks.values()
+            if t.idempotency_key is not None and (t.owner_id, t.idempotency_key) in keys
+        }
+        state = Batch(now, tasks, by_key)
+        changes = ChangeSet()
+        outcomes = [_apply(item.command, state, changes) for item in batch]
+        events = save(conn, counter, state.tasks.values(), changes)
+        self._pending_seq = events[-1].seq if events else counter
+        return outcomes, events, state.tasks
+
+    def _remember(self, tasks: dict[str, TaskState]) -> None:
+        self._cache_seq = self._pending_seq
+        for task_id, task in tasks.items():
+            self._cache[task_id] = task
+            self._cache.move_to_end(task_id)
+        while len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+
+    def _forget(self) -> None:
+        """After a failed transaction cached aggregates may hold uncommitted changes: drop all.
+        Failures are rare; reloading is cheap."""
+        self._cache.clear()
+        self._cache_seq = -1
+
 
 def _apply(command: Command, batch: Batch, changes: ChangeSet) -> tuple[bool, Any]:
     """Run one command; on a domain error put its tasks back as they were."""
     touched = [t for t in command.task_ids() if t in batch.tasks]
-    snapshots = {t: batch.tasks[t].snapshot() for t in touched}
+    scope = command.step_scope()
+    snapshots = {t: batch.tasks[t].snapshot(scope) for t in touched}
     created_before = len(batch.created)
     own = ChangeSet()
     try:
         result = command.apply(batch, own)
-    except DomainError as error:
+    except Exception as error:
+        if not isinstance(error, DomainError):
+            log.exception("command %r failed", command)
         batch.tasks.update(snapshots)
         for task in batch.created[created_before:]:
             batch.tasks.pop(task.id, None)
@@ -197,14 +254,3 @@ def _apply(command: Command, batch: Batch, changes: ChangeSet) -> tuple[bool, An
         return False, error
     changes.extend(own)
     return True, result
-
-
-async def _load_by_keys(conn: Any, keys: list[tuple[int, str]]) -> dict[tuple[int, str], TaskState]:
-    if not keys:
-        return {}
-    query = select(tasks_t.c.id).where(
-        tuple_(tasks_t.c.owner_id, tasks_t.c.idempotency_key).in_(sorted(set(keys)))
-    )
-    ids = [row[0] for row in await conn.execute(query)]
-    found = await load_tasks(conn, ids, lock=True)
-    return {(t.owner_id, t.idempotency_key): t for t in found.values() if t.idempotency_key}
