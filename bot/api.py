@@ -26,14 +26,15 @@ MAX_TAIL = 10_000
 
 
 def add_routes(app: web.Application) -> None:
+    # aiohttp tries resources in the order added: producers' hot paths first.
+    app.router.add_patch("/api/tasks/{task_id}/steps/{order}", report_step)
+    app.router.add_post("/api/tasks/{task_id}/logs", post_logs)
+    app.router.add_get("/api/tasks/{task_id}/logs", get_logs)
     app.router.add_post("/api/tasks", create_task)
     app.router.add_get("/api/tasks", list_tasks)
     app.router.add_get("/api/tasks/{task_id}", get_progress)
     app.router.add_get("/api/tasks/{task_id}/progress", get_progress)
     app.router.add_get("/api/tasks/{task_id}/history", get_history)
-    app.router.add_get("/api/tasks/{task_id}/logs", get_logs)
-    app.router.add_post("/api/tasks/{task_id}/logs", post_logs)
-    app.router.add_patch("/api/tasks/{task_id}/steps/{order}", report_step)
     for action in TASK_ACTIONS:
         app.router.add_post(f"/api/tasks/{{task_id}}/{action}", task_action)
     for action in STEP_ACTIONS:

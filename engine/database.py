@@ -46,6 +46,7 @@ class Database:
     #: SQLite only: the synchronous engine the batch writer uses on its own thread.
     batch_engine: Engine | None = None
     _batch_thread: ThreadPoolExecutor | None = field(default=None, repr=False)
+    _batch_connection: Connection | None = field(default=None, repr=False)
 
     @property
     def is_sqlite(self) -> bool:
@@ -61,10 +62,26 @@ class Database:
         engine = self.batch_engine
 
         def in_transaction() -> T:
-            with engine.begin() as conn:
-                return work(conn)
+            # One connection for the thread's lifetime: no pool checkout per batch.
+            if self._batch_connection is None or self._batch_connection.invalidated:
+                self._batch_connection = engine.connect()
+            conn = self._batch_connection
+            try:
+                with conn.begin():
+                    return work(conn)
+            except BaseException:
+                conn.close()
+                self._batch_connection = None
+                raise
 
         return await asyncio.get_running_loop().run_in_executor(self._batch_thread, in_transaction)
+
+    def _close_batch_connection(self) -> None:
+        if self._batch_connection is not None:
+            self._batch_connection.close()
+            self._batch_connection = None
+        if self.batch_engine is not None:
+            self.batch_engine.dispose()
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
@@ -84,7 +101,7 @@ class Database:
             await self.reader.dispose()
         if self._batch_thread is not None and self.batch_engine is not None:
             loop = asyncio.get_running_loop()
-            await loop.run_in_executor(self._batch_thread, self.batch_engine.dispose)
+            await loop.run_in_executor(self._batch_thread, self._close_batch_connection)
             self._batch_thread.shutdown(wait=True)
             self._batch_thread = None
 

@@ -29,6 +29,10 @@ events_t = cast(Table, EventRow.__table__)
 counter_t = cast(Table, EventCounter.__table__)
 logs_t = cast(Table, TaskLog.__table__)
 
+_READ_COUNTER = select(counter_t.c.value).where(counter_t.c.id == 1)
+_LOCK_COUNTER = _READ_COUNTER.with_for_update()
+_SET_COUNTER = update(counter_t).where(counter_t.c.id == 1).values(value=bindparam("value"))
+
 _TASK_FIELDS = (
     "title",
     "kind",
@@ -85,9 +89,7 @@ def lock_event_counter(conn: Connection) -> int:
     no lost updates, no deadlocks, and the value tells whether anyone else wrote since
     our last batch (every change to a task emits at least one event).
     """
-    query = select(counter_t.c.value).where(counter_t.c.id == 1)
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update()
+    query = _LOCK_COUNTER if conn.dialect.name == "postgresql" else _READ_COUNTER
     return int(conn.execute(query).scalar_one())
 
 
@@ -258,7 +260,7 @@ def _save_events(conn: Connection, counter: int, changes: ChangeSet) -> list[Eve
     if not changes.events:
         return []
     last = counter + len(changes.events)
-    conn.execute(update(counter_t).where(counter_t.c.id == 1).values(value=last))
+    conn.execute(_SET_COUNTER, {"value": last})
     events = [
         Event(counter + 1 + i, p.type.value, p.task_id, p.owner_id, p.at, p.data)
         for i, p in enumerate(changes.events)
