@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Protocol
 
 
@@ -33,6 +34,7 @@ class ManualClock:
         self._now = moment
 
 
+@lru_cache(maxsize=8192)  # documents repeat the same few times on every read
 def isoformat_z(moment: datetime | None) -> str | None:
     """ISO 8601 UTC with a `Z`: whole seconds when exact, else milliseconds."""
     if moment is None:

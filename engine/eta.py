@@ -25,13 +25,17 @@ def done_fraction(task: TaskState) -> float | None:
     return done / (100.0 * total)
 
 
-def remaining_seconds(task: TaskState, now: datetime) -> int | None:
-    """Seconds of work left, or None when there is nothing yet to extrapolate from."""
+def remaining_seconds(task: TaskState, now: datetime, fraction: float | None = None) -> int | None:
+    """Seconds of work left, or None when there is nothing yet to extrapolate from.
+
+    `fraction` is `done_fraction(task)` when the caller has it already.
+    """
     if task.status is TaskStatus.COMPLETED:
         return 0
     if task.status in (TaskStatus.CANCELLED, TaskStatus.FAILED):
         return None
-    fraction = done_fraction(task)
+    if fraction is None:
+        fraction = done_fraction(task)
     if fraction is None or fraction <= 0.0:
         return None
     active_ms = task_active_ms(task, now)

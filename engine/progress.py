@@ -16,9 +16,10 @@ from engine.states import ACTIVE_STEP_STATES, StepStatus, TaskStatus
 from engine.timing import step_active_ms, task_wall_ms
 
 
-def task_percent(task: TaskState) -> int:
+def task_percent(task: TaskState, fraction: float | None = None) -> int:
     """Weighted mean of step progress; done steps count fully. 100 only when complete."""
-    fraction = done_fraction(task)
+    if fraction is None:
+        fraction = done_fraction(task)
     if fraction is None:
         return 100 if task.status is TaskStatus.COMPLETED else 0
     percent = int(fraction * 100.0 + 0.5)
@@ -69,13 +70,14 @@ def step_event_fields(step: StepState) -> dict[str, Any]:
 
 def progress_document(task: TaskState, now: datetime) -> dict[str, Any]:
     """The spec's progress shape, plus fields clients need beyond it."""
-    eta = remaining_seconds(task, now)
+    fraction = done_fraction(task)
+    eta = remaining_seconds(task, now, fraction)
     finished = task.finished_at
     return {
         "task_id": task.id,
         "title": task.title,
         "status": task.status.value,
-        "progress": task_percent(task),
+        "progress": task_percent(task, fraction),
         "current_step": current_step(task),
         "total_steps": len(task.steps),
         "started_at": isoformat_z(task.started_at),
