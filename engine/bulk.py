@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, DateTime, Table
@@ -23,18 +23,12 @@ class BulkStatements:
         self._conn = conn
         self._sqlite = conn.dialect.name == "sqlite"
 
-    def value(self, value: Any) -> Any:
-        """A Python value as the driver wants it: SQLite keeps times as UTC text."""
-        if self._sqlite and isinstance(value, datetime):
-            return sqlite_time(value)
-        return value
-
     def insert(
         self, table: Table, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
     ) -> None:
         if rows:
             sql = _insert_sql(table.name, columns, self._sqlite)
-            self._conn.exec_driver_sql(sql, [tuple(map(self.value, row)) for row in rows])
+            self._conn.exec_driver_sql(sql, self._convert(table, columns, rows))
 
     def update(
         self,
@@ -65,6 +59,7 @@ class BulkStatements:
         return converted
 
 
+@lru_cache(maxsize=4096)  # a batch stamps many rows with the same moment
 def sqlite_time(value: datetime) -> str:
     """The text SQLAlchemy's SQLite DateTime writes and reads back: naive UTC, microseconds."""
     if value.tzinfo is not None:
