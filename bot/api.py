@@ -58,7 +58,7 @@ async def list_tasks(request: web.Request) -> web.Response:
         raise RequestInvalid("status", f"status must be one of {options}.")
     limit = _query_int(request, "limit", default=100, low=1, high=1000)
     tasks = await request.app[SERVICE].list_tasks(account.id, status, limit)
-    return json_response({"tasks": tasks})
+    return json_response(tasks)
 
 
 async def get_progress(request: web.Request) -> web.Response:
@@ -69,14 +69,14 @@ async def get_progress(request: web.Request) -> web.Response:
 async def get_history(request: web.Request) -> web.Response:
     account = current_account(request)
     rows = await request.app[SERVICE].history(account.id, task_id(request))
-    return json_response({"task_id": task_id(request), "history": rows})
+    return json_response(rows)
 
 
 async def get_logs(request: web.Request) -> web.Response:
     account = current_account(request)
     tail = _query_int(request, "tail", default=100, low=1, high=MAX_TAIL)
     lines = await request.app[SERVICE].logs(account.id, task_id(request), tail)
-    return json_response({"task_id": task_id(request), "lines": lines})
+    return json_response(lines)
 
 
 async def post_logs(request: web.Request) -> web.Response:

@@ -1,9 +1,11 @@
 """Group commit: one writer task applies queued commands together in one transaction.
 
-Concurrent requests wait on futures while the writer loads the tasks they touch,
-applies each command to the in-memory aggregates (rolling back just that command on a
-domain error), writes everything with a few bulk statements and commits once. A request
-is answered only after its commit, so every acknowledged change is durable.
+Concurrent requests wait on futures while the writer takes the event counter (which
+serialises batches across processes), loads the tasks they touch unless its cache is
+still current, applies each command to the in-memory aggregates (rolling back just that
+command if it fails), writes the changed columns with a few bulk statements and commits
+once. A request is answered only after its commit, so every acknowledged change is
+durable; events reach listeners only after the commit, in sequence order.
 """
 
 from __future__ import annotations

@@ -148,7 +148,7 @@ async def test_sigkill_loses_no_acknowledged_report_and_keeps_pause(server: Serv
     await server.start()
     async with aiohttp.ClientSession(server.url, headers=headers) as http:
         history = await (await http.get(f"/api/tasks/{stream_id}/history")).json()
-        stored = [row["percent"] for row in history["history"] if row["step"] == 1]
+        stored = [row["percent"] for row in history if row["step"] == 1]
         missing = [v for v in acknowledged if v not in stored]
         assert not missing, f"{len(missing)} acknowledged reports lost, e.g. {missing[:5]}"
 

@@ -114,7 +114,7 @@ async def test_progress_document_has_the_spec_shape_and_values(
 
     history = await (await http.get(f"/api/tasks/{task_id}/history")).json()
     last_per_step: dict[int, dict[str, Any]] = {}
-    for row in history["history"]:
+    for row in history:
         last_per_step[row["step"]] = row
     assert [last_per_step[order] for order in (1, 2, 3, 4)] == [
         {
