@@ -1,4 +1,4 @@
-"""The `tasktalk` command: serve, token create, db upgrade."""
+"""The `tasktalk` command: serve, token create, db upgrade, watch."""
 
 from __future__ import annotations
 
@@ -12,6 +12,13 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
+from bot.client_options import (
+    ClientOptions,
+    ClientProblem,
+    add_client_options,
+    local_server,
+    resolve_client_options,
+)
 from bot.settings import Settings, SettingsError, load_settings
 from engine.clock import SystemClock
 from engine.database import open_database
@@ -39,6 +46,11 @@ def main(argv: list[str] | None = None) -> int:
     except DomainError as error:
         print(f"tasktalk: {error.sentence}", file=sys.stderr)
         return 1
+    except ClientProblem as problem:
+        print(f"tasktalk: {problem.sentence}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
     return result
 
 
@@ -67,6 +79,20 @@ def _parser() -> argparse.ArgumentParser:
     up = db_commands.add_parser("upgrade", help="create or upgrade the schema")
     _database_options(up)
     up.set_defaults(run=_db_upgrade)
+
+    watch = commands.add_parser(
+        "watch",
+        help="show a task's progress live (keys: p pause, r resume, c cancel, q quit)",
+    )
+    watch.add_argument(
+        "task",
+        nargs="?",
+        metavar="TASK",
+        help="task id (default: your newest running task, else your newest)",
+    )
+    watch.add_argument("--once", action="store_true", help="print the progress box once and exit")
+    add_client_options(watch)
+    watch.set_defaults(run=_watch)
     return parser
 
 
@@ -76,7 +102,7 @@ def _database_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    config = args.config or os.environ.get("TASKTALK_CONFIG")
+    config = getattr(args, "config", None) or os.environ.get("TASKTALK_CONFIG")
     if config is None and Path("config.yaml").is_file():
         config = "config.yaml"
     overrides: dict[str, Any] = {
@@ -128,6 +154,34 @@ def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     shown = make_url(settings.database.url).render_as_string(hide_password=True)
     print(f"database is up to date: {shown}")
     return 0
+
+
+def client_options(args: argparse.Namespace, settings: Settings) -> ClientOptions:
+    """Server and token for a client command: flags, then TASKTALK_URL / TASKTALK_TOKEN."""
+    return resolve_client_options(
+        args.server,
+        args.token,
+        os.environ,
+        local_server(settings.server.host, settings.server.port),
+    )
+
+
+def _watch(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.watch import watch
+
+    options = client_options(args, settings)
+    live = not args.once and sys.stdout.isatty()
+    keys = live and sys.stdin.isatty()
+    return asyncio.run(
+        watch(
+            options,
+            args.task,
+            out=sys.stdout,
+            keyboard=sys.stdin.fileno() if keys else None,
+            in_place=live,
+            once=args.once,
+        )
+    )
 
 
 async def _upgraded(settings: Settings) -> Any:
