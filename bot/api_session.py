@@ -69,6 +69,9 @@ class ApiSession:
     async def post(self, path: str, body: Any = None) -> Any:
         return await self._request("POST", path, None, body)
 
+    async def patch(self, path: str, body: Any) -> Any:
+        return await self._request("PATCH", path, None, body)
+
     async def websocket(self, path: str, since: int | None) -> aiohttp.ClientWebSocketResponse:
         params = {} if since is None else {"since": str(since)}
         try:

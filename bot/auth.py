@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from bot.http import Handler, error_response
 from engine.accounts import Account, account_for_token, hash_token
@@ -50,7 +51,7 @@ def bearer_token(request: web.Request) -> str | None:
     return None
 
 
-def make_auth_middleware(authenticator: TokenAuthenticator) -> web.middleware:
+def make_auth_middleware(authenticator: TokenAuthenticator) -> Middleware:
     @web.middleware
     async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         path = request.path

@@ -1,4 +1,4 @@
-"""The `tasktalk` command: serve, token create, db upgrade, watch."""
+"""The `tasktalk` command: serve, demo, token create, db upgrade, watch, run."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import os
+import shlex
 import sys
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,49 @@ def _parser() -> argparse.ArgumentParser:
     watch.add_argument("--once", action="store_true", help="print the progress box once and exit")
     add_client_options(watch)
     watch.set_defaults(run=_watch)
+
+    run = commands.add_parser(
+        "run",
+        help="run a command as a tracked task (pause/resume/cancel reach its process group)",
+        description="tasktalk run --title 'Nightly build' -- make all   |   "
+        "tasktalk run --title Deploy --step build='make' --step ship='./ship.sh'",
+    )
+    run.add_argument("--title", help="task title (default: the command line)")
+    run.add_argument(
+        "--step",
+        action="append",
+        default=[],
+        metavar="NAME=CMD",
+        help="a step running CMD through the shell; repeat for several, run in order",
+    )
+    run.add_argument(
+        "--grace",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="after SIGTERM on cancel, wait this long before SIGKILL (default 10)",
+    )
+    run.add_argument("command", nargs=argparse.REMAINDER, help="-- CMD ARGS... (one step)")
+    add_client_options(run)
+    run.set_defaults(run=_run)
+
+    demo = commands.add_parser(
+        "demo", help="serve on SQLite and run the spec's Cellphone Store CRM task"
+    )
+    demo.add_argument("--host", help="interface to listen on (server.host)")
+    demo.add_argument("--port", type=int, help="port to listen on (server.port)")
+    demo.add_argument(
+        "--speed", type=float, default=1.0, help="pace multiplier (default 1: about 3 minutes)"
+    )
+    demo.add_argument(
+        "--approve-after",
+        type=float,
+        default=45.0,
+        metavar="SECONDS",
+        help="approve step 3 yourself within this time, or the demo does (0: wait for you)",
+    )
+    _database_options(demo)
+    demo.set_defaults(run=_demo)
     return parser
 
 
@@ -182,6 +226,50 @@ def _watch(args: argparse.Namespace, settings: Settings) -> int:
             once=args.once,
         )
     )
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.client import AsyncTaskClient, TaskTalkError
+    from bot.runner import StepCommand, run_task
+
+    command = [part for part in args.command if part != "--"] if args.command else []
+    if command and args.step:
+        raise ClientProblem("run_steps_and_command")
+    if not command and not args.step:
+        raise ClientProblem("run_nothing")
+    steps = [_step_command(spec) for spec in args.step]
+    if command:
+        steps = [StepCommand(shlex.join(command), tuple(command))]
+    title = args.title or " && ".join(step.name for step in steps)
+    options = client_options(args, settings)
+
+    async def go() -> int:
+        async with AsyncTaskClient(options.server, options.token) as client:
+            return await run_task(client, title, steps, grace_seconds=args.grace)
+
+    try:
+        return asyncio.run(go())
+    except TaskTalkError as error:
+        print(f"tasktalk: {error}", file=sys.stderr)
+        return 1
+
+
+def _step_command(spec: str) -> Any:
+    from bot.runner import StepCommand
+
+    name, separator, command = spec.partition("=")
+    if not separator or not name.strip() or not command.strip():
+        raise ClientProblem("bad_step", value=spec)
+    return StepCommand(name.strip(), (command,), shell=True)
+
+
+def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.demo import main_demo
+
+    if args.speed <= 0:
+        raise ClientProblem("bad_speed", value=args.speed)
+    approve_after = args.approve_after / args.speed if args.approve_after > 0 else None
+    return main_demo(settings, speed=args.speed, approve_after=approve_after)
 
 
 async def _upgraded(settings: Settings) -> Any:

@@ -102,7 +102,8 @@ def load_settings(
     for dotted, value in (overrides or {}).items():
         if value is not None:
             _set(raw, dotted.split("."), value, dotted)
-    return _build(Settings, raw, "")
+    settings: Settings = _build(Settings, raw, "")
+    return settings
 
 
 def _expand(value: Any, environ: Mapping[str, str], where: str) -> Any:
