@@ -232,7 +232,9 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.client import AsyncTaskClient, TaskTalkError
     from bot.runner import StepCommand, run_task
 
-    command = [part for part in args.command if part != "--"] if args.command else []
+    command = list(args.command)
+    if command[:1] == ["--"]:
+        command = command[1:]  # only the separator; a later "--" belongs to the command
     if command and args.step:
         raise ClientProblem("run_steps_and_command")
     if not command and not args.step:

@@ -218,3 +218,14 @@ async def _async(value: bool) -> bool:
 
 async def _logs_contain(person: aiohttp.ClientSession, task_id: str, line: str) -> bool:
     return line in await _logs(person, task_id)
+
+
+async def test_a_double_dash_inside_the_command_is_kept(
+    server: ServerProcess, person: aiohttp.ClientSession
+) -> None:
+    run = await _tasktalk_run(server, person, "--", "printf", "%s\\n", "a", "--", "b")
+    stdout, stderr = await asyncio.wait_for(run.communicate(), 30)
+    assert run.returncode == 0, stderr.decode()
+    assert stdout.decode().splitlines() == ["a", "--", "b"]
+    task = await _only_task(person)
+    assert task["title"] == "printf '%s\\n' a -- b"
