@@ -7,6 +7,7 @@ import os
 import re
 import signal
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -72,12 +73,27 @@ class Demo:
                     raise AssertionError("demo ended early:\n" + "\n".join(self.output))
                 self.output.append(raw.decode().rstrip("\n"))
 
+    def kill(self) -> None:
+        if self.process is not None and self.process.returncode is None:
+            self.process.kill()
+
     async def interrupt(self) -> int:
         assert self.process is not None
         self.process.send_signal(signal.SIGINT)
         rest, _ = await asyncio.wait_for(self.process.communicate(), 20)
         self.output.extend(rest.decode().splitlines())
         return self.process.returncode or 0
+
+
+@pytest.fixture
+async def demos(tmp_path: Path) -> AsyncIterator[list[Demo]]:
+    """Demo processes to kill at teardown, whatever the test's outcome."""
+    started: list[Demo] = []
+    yield started
+    for demo in started:
+        demo.kill()
+        if demo.process is not None:
+            await demo.process.wait()
 
 
 async def _get(url: str, token: str) -> Any:
@@ -88,8 +104,11 @@ async def _get(url: str, token: str) -> Any:
         return await response.json()
 
 
-async def test_demo_runs_the_crm_task_to_the_end_with_history(tmp_path: Path) -> None:
+async def test_demo_runs_the_crm_task_to_the_end_with_history(
+    tmp_path: Path, demos: list[Demo]
+) -> None:
     demo = Demo(tmp_path, free_port(), speed=40)
+    demos.append(demo)
     await demo.start()
     token = (await demo.wait_for_line(r"token:\s+(\S+)"))[1]
     task_id = (await demo.wait_for_line(r"Cellphone Store CRM: task ([0-9a-f]+)"))[1]
@@ -114,9 +133,12 @@ async def test_demo_runs_the_crm_task_to_the_end_with_history(tmp_path: Path) ->
     assert demo.output[-1] == "tasktalk demo stopped. Run it again to continue where it was."
 
 
-async def test_running_the_demo_again_continues_where_it_stopped(tmp_path: Path) -> None:
+async def test_running_the_demo_again_continues_where_it_stopped(
+    tmp_path: Path, demos: list[Demo]
+) -> None:
     port = free_port()
     first = Demo(tmp_path, port, speed=8)
+    demos.append(first)
     await first.start()
     token = (await first.wait_for_line(r"token:\s+(\S+)"))[1]
     task_id = (await first.wait_for_line(r"Cellphone Store CRM: task ([0-9a-f]+)"))[1]
@@ -129,6 +151,7 @@ async def test_running_the_demo_again_continues_where_it_stopped(tmp_path: Path)
     assert await first.interrupt() == 0
 
     second = Demo(tmp_path, port, speed=40)
+    demos.append(second)
     await second.start()
     token = (await second.wait_for_line(r"token:\s+(\S+)"))[1]
     again = await second.wait_for_line(r"Cellphone Store CRM: task ([0-9a-f]+) \((\w+)")
