@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -38,6 +38,53 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+class BatchTransaction(Protocol):
+    async def run(self, work: Callable[..., T], *args: Any) -> T:
+        """Call `work(connection, *args)` inside the transaction."""
+        ...
+
+
+class _AsyncBatch:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def run(self, work: Callable[..., T], *args: Any) -> T:
+        return await self._conn.run_sync(work, *args)
+
+
+class _ThreadBatch:
+    """A transaction on the SQLite writer thread; each step is one hop to that thread."""
+
+    def __init__(self, database: Database, thread: ThreadPoolExecutor) -> None:
+        self._database = database
+        self._thread = thread
+        self._conn: Connection | None = None
+
+    async def call(self, work: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._thread, work)
+
+    async def run(self, work: Callable[..., T], *args: Any) -> T:
+        return await self.call(lambda: work(self._connection(), *args))
+
+    def begin(self) -> None:
+        self._conn = self._database.batch_connection()
+        self._conn.begin()
+
+    def commit(self) -> None:
+        self._connection().commit()
+
+    def rollback(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.rollback()
+            conn.close()  # start the next batch on a fresh connection
+            self._database._batch_connection = None
+
+    def _connection(self) -> Connection:
+        assert self._conn is not None, "begin() first"
+        return self._conn
+
+
 @dataclass
 class Database:
     url: str
@@ -52,29 +99,31 @@ class Database:
     def is_sqlite(self) -> bool:
         return self.writer.dialect.name == "sqlite"
 
-    async def run_batch(self, work: Callable[[Connection], T]) -> T:
-        """Run `work` inside one write transaction; commit if it returns, roll back if not."""
+    @asynccontextmanager
+    async def batch(self) -> AsyncIterator[BatchTransaction]:
+        """One write transaction whose steps run where the database work belongs: on the
+        writer thread for SQLite, through `run_sync` on PostgreSQL. Commits on success."""
         if self.batch_engine is None:
             async with self.writer.begin() as conn:
-                return await conn.run_sync(work)
+                yield _AsyncBatch(conn)
+            return
         if self._batch_thread is None:
             self._batch_thread = ThreadPoolExecutor(1, thread_name_prefix="tasktalk-writer")
-        engine = self.batch_engine
+        transaction = _ThreadBatch(self, self._batch_thread)
+        await transaction.call(transaction.begin)
+        try:
+            yield transaction
+        except BaseException:
+            await transaction.call(transaction.rollback)
+            raise
+        await transaction.call(transaction.commit)
 
-        def in_transaction() -> T:
-            # One connection for the thread's lifetime: no pool checkout per batch.
-            if self._batch_connection is None or self._batch_connection.invalidated:
-                self._batch_connection = engine.connect()
-            conn = self._batch_connection
-            try:
-                with conn.begin():
-                    return work(conn)
-            except BaseException:
-                conn.close()
-                self._batch_connection = None
-                raise
-
-        return await asyncio.get_running_loop().run_in_executor(self._batch_thread, in_transaction)
+    def batch_connection(self) -> Connection:
+        """The writer thread's connection, kept for the thread's lifetime (no pool checkout)."""
+        assert self.batch_engine is not None
+        if self._batch_connection is None or self._batch_connection.invalidated:
+            self._batch_connection = self.batch_engine.connect()
+        return self._batch_connection
 
     def _close_batch_connection(self) -> None:
         if self._batch_connection is not None:

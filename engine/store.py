@@ -14,7 +14,7 @@ from typing import Any, cast
 import orjson
 from sqlalchemy import Connection, Table, bindparam, insert, select, tuple_, update
 
-from engine.bulk import BulkStatements
+from engine.bulk import BulkWrite
 from engine.clock import isoformat_z
 from engine.events import ChangeSet, Event
 from engine.models import EventCounter, EventRow, Step, Substep, Task, TaskLog, TaskProgress
@@ -143,10 +143,11 @@ def _assemble(conn: Connection, task_rows: Sequence[Any]) -> dict[str, TaskState
     return result
 
 
-def save(
-    conn: Connection, counter: int, tasks: Iterable[TaskState], changes: ChangeSet
-) -> list[Event]:
-    """Write changed aggregates and the batch's history, logs and events; return the events."""
+def prepare_save(
+    tasks: Iterable[TaskState], changes: ChangeSet, counter: int, *, sqlite: bool
+) -> tuple[BulkWrite, list[Event]]:
+    """Everything to write for changed aggregates and the batch's history, logs and events,
+    as prepared statements (pure Python, no connection), plus the numbered events."""
     tasks = list(tasks)
     new_tasks: list[dict[str, Any]] = []
     new_steps: list[dict[str, Any]] = []
@@ -185,39 +186,37 @@ def save(
                         "status": str(substep.status),
                     }
                     (new_substeps if task.is_new else changed_substeps).append(row)
-    bulk = BulkStatements(conn)
+        task.mark_saved()
+    bulk = BulkWrite(sqlite)
     if new_tasks:
-        conn.execute(insert(tasks_t), new_tasks)
+        bulk.then(lambda conn: conn.execute(insert(tasks_t), new_tasks))
     for columns, rows in task_updates.items():
         bulk.update(tasks_t, columns, ("id",), rows)
     if new_steps:
-        conn.execute(insert(steps_t), new_steps)
+        bulk.then(lambda conn: conn.execute(insert(steps_t), new_steps))
     for columns, rows in step_updates.items():
         bulk.update(steps_t, columns, ("task_id", "step_order"), rows)
-    _save_substeps(conn, new_substeps, changed_substeps)
+    if new_substeps or changed_substeps:
+        bulk.then(lambda conn: _save_substeps(conn, new_substeps, changed_substeps))
     bulk.insert(
         history_t,
         ("task_id", "step", "percent", "status", "updated_at"),
         [(h.task_id, h.step, h.percent, h.status, h.updated_at) for h in changes.history],
     )
     if changes.logs:
-        conn.execute(
-            insert(logs_t),
-            [
-                {
-                    "task_id": x.task_id,
-                    "step": x.step,
-                    "level": x.level,
-                    "message": x.message,
-                    "at": x.at,
-                }
-                for x in changes.logs
-            ],
-        )
-    events = _save_events(conn, counter, changes)
-    for task in tasks:
-        task.mark_saved()
-    return events
+        logs = [
+            {
+                "task_id": x.task_id,
+                "step": x.step,
+                "level": x.level,
+                "message": x.message,
+                "at": x.at,
+            }
+            for x in changes.logs
+        ]
+        bulk.then(lambda conn: conn.execute(insert(logs_t), logs))
+    events = _number_events(bulk, counter, changes)
+    return bulk, events
 
 
 def _save_substeps(
@@ -255,17 +254,17 @@ def _save_substeps(
 _SUBSTEP_KEYS = ("b_task_id", "b_step_order", "b_position")
 
 
-def _save_events(conn: Connection, counter: int, changes: ChangeSet) -> list[Event]:
+def _number_events(bulk: BulkWrite, counter: int, changes: ChangeSet) -> list[Event]:
     """Number the batch's events after `counter` (locked since the batch began)."""
     if not changes.events:
         return []
     last = counter + len(changes.events)
-    conn.execute(_SET_COUNTER, {"value": last})
+    bulk.then(lambda conn: conn.execute(_SET_COUNTER, {"value": last}))
     events = [
         Event(counter + 1 + i, p.type.value, p.task_id, p.owner_id, p.at, p.data)
         for i, p in enumerate(changes.events)
     ]
-    BulkStatements(conn).insert(
+    bulk.insert(
         events_t,
         ("seq", "type", "task_id", "owner_id", "at", "data"),
         [(e.seq, e.type, e.task_id, e.owner_id, e.at, encode_data(e.data)) for e in events],

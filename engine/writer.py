@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable
@@ -28,7 +27,7 @@ from engine.database import Database
 from engine.errors import DomainError, NotFound
 from engine.events import ChangeSet, Event
 from engine.records import TaskState
-from engine.store import ids_for_keys, load_tasks, lock_event_counter, save
+from engine.store import ids_for_keys, load_tasks, lock_event_counter, prepare_save
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +100,6 @@ class CommandWriter:
         self._cache_size = cache_size
         #: The event counter when the cache was last known to match the database.
         self._cache_seq = -1
-        self._pending_seq = -1
         self._clock = clock
         self._max_batch = max_batch
         self._queue: asyncio.Queue[_Item] = asyncio.Queue()
@@ -174,13 +172,40 @@ class CommandWriter:
                 await asyncio.sleep(0.01 * attempt)
 
     async def _commit(self, batch: list[_Item]) -> None:
-        work = functools.partial(self._write_batch, batch, self._clock.now())
+        """One transaction: load on the database side, apply and prepare here, write there.
+
+        The Python work (commands, documents, rows) runs on the event loop; the writer
+        thread only runs SQLite, so the two do not fight over the GIL.
+        """
         try:
-            outcomes, events, tasks = await self._database.run_batch(work)
+            async with self._database.batch() as transaction:
+                ids = {task_id for item in batch for task_id in item.command.task_ids()}
+                keys = {k for item in batch if (k := item.command.idempotency_key()) is not None}
+                counter, ids, tasks = await transaction.run(
+                    _load_batch, ids, keys, self._cache_seq, frozenset(self._cache)
+                )
+                if counter != self._cache_seq:
+                    self._cache.clear()  # another process wrote since our last batch
+                for task_id in ids:
+                    if task_id not in tasks and task_id in self._cache:
+                        tasks[task_id] = self._cache[task_id]
+                by_key = {
+                    (t.owner_id, t.idempotency_key): t
+                    for t in tasks.values()
+                    if t.idempotency_key is not None and (t.owner_id, t.idempotency_key) in keys
+                }
+                state = Batch(self._clock.now(), tasks, by_key)
+                changes = ChangeSet()
+                outcomes = [_apply(item.command, state, changes) for item in batch]
+                writes, events = prepare_save(
+                    state.tasks.values(), changes, counter, sqlite=self._database.is_sqlite
+                )
+                await transaction.run(writes.execute)
         except BaseException:
             self._forget()
             raise
-        self._remember(tasks)
+        self._cache_seq = events[-1].seq if events else counter
+        self._remember(state.tasks)
         for item, (ok, value) in zip(batch, outcomes, strict=True):
             if item.future.done():
                 continue
@@ -195,33 +220,7 @@ class CommandWriter:
                 except Exception:
                     log.exception("event listener failed")
 
-    def _write_batch(
-        self, batch: list[_Item], now: datetime, conn: Connection
-    ) -> tuple[list[tuple[bool, Any]], list[Event], dict[str, TaskState]]:
-        """The whole batch in one transaction, on the database's writer thread."""
-        counter = lock_event_counter(conn)
-        if counter != self._cache_seq:
-            self._cache.clear()  # another process wrote since our last batch
-        ids = {task_id for item in batch for task_id in item.command.task_ids()}
-        keys = {k for item in batch if (k := item.command.idempotency_key()) is not None}
-        if keys:
-            ids.update(ids_for_keys(conn, keys))
-        tasks = {t: self._cache[t] for t in ids if t in self._cache}
-        tasks.update(load_tasks(conn, ids - tasks.keys()))
-        by_key = {
-            (t.owner_id, t.idempotency_key): t
-            for t in tasks.values()
-            if t.idempotency_key is not None and (t.owner_id, t.idempotency_key) in keys
-        }
-        state = Batch(now, tasks, by_key)
-        changes = ChangeSet()
-        outcomes = [_apply(item.command, state, changes) for item in batch]
-        events = save(conn, counter, state.tasks.values(), changes)
-        self._pending_seq = events[-1].seq if events else counter
-        return outcomes, events, state.tasks
-
     def _remember(self, tasks: dict[str, TaskState]) -> None:
-        self._cache_seq = self._pending_seq
         for task_id, task in tasks.items():
             self._cache[task_id] = task
             self._cache.move_to_end(task_id)
@@ -233,6 +232,24 @@ class CommandWriter:
         Failures are rare; reloading is cheap."""
         self._cache.clear()
         self._cache_seq = -1
+
+
+def _load_batch(
+    conn: Connection,
+    ids: set[str],
+    keys: set[tuple[int, str]],
+    cache_seq: int,
+    cached: frozenset[str],
+) -> tuple[int, set[str], dict[str, TaskState]]:
+    """Lock the counter (serialising batches), find keyed tasks, load what the cache lacks.
+
+    Returns the counter, every task id the batch involves, and the tasks loaded.
+    """
+    counter = lock_event_counter(conn)
+    if keys:
+        ids = ids | set(ids_for_keys(conn, keys))
+    missing = ids if counter != cache_seq else ids - cached
+    return counter, ids, load_tasks(conn, missing)
 
 
 def _apply(command: Command, batch: Batch, changes: ChangeSet) -> tuple[bool, Any]:
