@@ -43,6 +43,10 @@ class BatchTransaction(Protocol):
         """Call `work(connection, *args)` inside the transaction."""
         ...
 
+    async def finish(self, work: Callable[..., T], *args: Any) -> T:
+        """The last step: `work(connection, *args)`, then commit (one hop on SQLite)."""
+        ...
+
 
 class _AsyncBatch:
     def __init__(self, conn: AsyncConnection) -> None:
@@ -50,6 +54,9 @@ class _AsyncBatch:
 
     async def run(self, work: Callable[..., T], *args: Any) -> T:
         return await self._conn.run_sync(work, *args)
+
+    async def finish(self, work: Callable[..., T], *args: Any) -> T:
+        return await self._conn.run_sync(work, *args)  # committed by the context manager
 
 
 class _ThreadBatch:
@@ -59,6 +66,7 @@ class _ThreadBatch:
         self._database = database
         self._thread = thread
         self._conn: Connection | None = None
+        self.committed = False
 
     async def call(self, work: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._thread, work)
@@ -66,12 +74,19 @@ class _ThreadBatch:
     async def run(self, work: Callable[..., T], *args: Any) -> T:
         return await self.call(lambda: work(self._connection(), *args))
 
-    def begin(self) -> None:
-        self._conn = self._database.batch_connection()
-        self._conn.begin()
+    async def finish(self, work: Callable[..., T], *args: Any) -> T:
+        def work_then_commit() -> T:
+            result = work(self._connection(), *args)
+            self._connection().commit()
+            self.committed = True
+            return result
 
-    def commit(self) -> None:
-        self._connection().commit()
+        return await self.call(work_then_commit)
+
+    def finish_now(self) -> None:
+        if self._conn is not None:
+            self._conn.commit()
+        self.committed = True
 
     def rollback(self) -> None:
         conn, self._conn = self._conn, None
@@ -81,7 +96,10 @@ class _ThreadBatch:
             self._database._batch_connection = None
 
     def _connection(self) -> Connection:
-        assert self._conn is not None, "begin() first"
+        """The connection, beginning the transaction on first use (in the same hop)."""
+        if self._conn is None:
+            self._conn = self._database.batch_connection()
+            self._conn.begin()
         return self._conn
 
 
@@ -110,13 +128,13 @@ class Database:
         if self._batch_thread is None:
             self._batch_thread = ThreadPoolExecutor(1, thread_name_prefix="tasktalk-writer")
         transaction = _ThreadBatch(self, self._batch_thread)
-        await transaction.call(transaction.begin)
         try:
             yield transaction
         except BaseException:
             await transaction.call(transaction.rollback)
             raise
-        await transaction.call(transaction.commit)
+        if not transaction.committed:
+            await transaction.call(transaction.finish_now)
 
     def batch_connection(self) -> Connection:
         """The writer thread's connection, kept for the thread's lifetime (no pool checkout)."""

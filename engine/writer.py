@@ -200,7 +200,7 @@ class CommandWriter:
                 writes, events = prepare_save(
                     state.tasks.values(), changes, counter, sqlite=self._database.is_sqlite
                 )
-                await transaction.run(writes.execute)
+                await transaction.finish(writes.execute)
         except BaseException:
             self._forget()
             raise
