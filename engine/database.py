@@ -24,7 +24,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 T = TypeVar("T")
 
-DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///./var/tasktalk.db"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
