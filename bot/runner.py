@@ -58,7 +58,12 @@ async def _run_steps(task: AsyncTask, steps: list[StepCommand], grace_seconds: f
         await task.checkpoint()
         await task.start(order)
         await task.checkpoint()  # paused or gated for approval: wait before starting the command
-        code = await _run_step(task, order, step, grace_seconds)
+        try:
+            code = await _run_step(task, order, step, grace_seconds)
+        except asyncio.CancelledError:  # Ctrl-C: the command is already terminated
+            await task.fail(order, f"`{step.command_line}` was interrupted (Ctrl-C)")
+            await task.flush()
+            raise
         if code != 0:
             await task.fail(order, f"`{step.command_line}` exited with status {code}")
             await task.flush()

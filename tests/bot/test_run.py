@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -229,3 +230,23 @@ async def test_a_double_dash_inside_the_command_is_kept(
     assert stdout.decode().splitlines() == ["a", "--", "b"]
     task = await _only_task(person)
     assert task["title"] == "printf '%s\\n' a -- b"
+
+
+async def test_ctrl_c_terminates_the_command_and_reports_the_step_failed(
+    server: ServerProcess, person: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    marker = tmp_path / "terminated"
+    script = (
+        f"trap 'echo TERM > {marker}; exit 0' TERM; echo ready; while true; do sleep 0.05; done"
+    )
+    run = await _tasktalk_run(server, person, "--title", "Interrupted", "--", "sh", "-c", script)
+    task = await _only_task(person)
+    await _until(lambda: _logs_contain(person, task["task_id"], "ready"))
+    run.send_signal(signal.SIGINT)
+    _, stderr = await asyncio.wait_for(run.communicate(), 30)
+    assert run.returncode == 130, stderr.decode()
+    assert marker.read_text() == "TERM\n"
+    async with person.get(f"/api/tasks/{task['task_id']}/progress") as response:
+        step = (await response.json())["steps"][0]
+    assert step["status"] == "failed"
+    assert step["error"].endswith("was interrupted (Ctrl-C)")
