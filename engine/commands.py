@@ -22,7 +22,7 @@ from engine.errors import (
     step_refuses,
     task_refuses,
 )
-from engine.events import ChangeSet, EventType, HistoryRow, LogLine, PendingEvent
+from engine.events import ChangeSet, EventType, HistoryRow, LogLine, PendingEvent, StepDuration
 from engine.progress import control_for, step_event_fields, task_event_fields
 from engine.records import StepState, SubstepState, TaskState
 from engine.states import (
@@ -35,7 +35,8 @@ from engine.states import (
     is_legal_step_transition,
     is_legal_task_transition,
 )
-from engine.timing import task_wall_ms
+from engine.statistics import log_complexity
+from engine.timing import step_active_ms, task_wall_ms
 
 S = StepStatus
 
@@ -397,6 +398,7 @@ def _move_step(
         step.progress = 100.0
         step.finished_at = at
         step.started_at = step.started_at or at
+        _record_duration(task, step, at, changes)
         _event(task, EventType.STEP_COMPLETE, at, changes, step)
     elif target is S.FAILED:
         step.error = error or step.error or "The step failed."
@@ -409,6 +411,14 @@ def _move_step(
     elif target is S.CANCELLED:
         step.finished_at = at
     # paused -> running is a resume: task_resumed already says so
+
+
+def _record_duration(task: TaskState, step: StepState, at: datetime, changes: ChangeSet) -> None:
+    """A completed step's active time (pauses and approval waits excluded) feeds the ETA."""
+    active_ms = step_active_ms(step, at)
+    if active_ms:
+        x = log_complexity(task.complexity_tables, task.complexity_class)
+        changes.durations.append(StepDuration(task.kind or "", step.key, x, active_ms / 1000.0))
 
 
 def _end_task_pause(task: TaskState, at: datetime) -> None:

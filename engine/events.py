@@ -30,6 +30,7 @@ class EventType(StrEnum):
     TASK_FAILED = "task_failed"
     TASK_CANCELLED = "task_cancelled"
     TASK_RESTARTED = "task_restarted"
+    STEP_SLOW = "step_slow"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +74,16 @@ class LogLine:
     at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class StepDuration:
+    """A completed step's active time, for the running statistics of its (kind, key)."""
+
+    kind: str
+    key: str
+    log_complexity: float | None
+    seconds: float
+
+
 @dataclass(slots=True)
 class ChangeSet:
     """Everything one command adds besides row updates; merged into the batch on success."""
@@ -80,8 +91,10 @@ class ChangeSet:
     events: list[PendingEvent] = field(default_factory=list)
     history: list[HistoryRow] = field(default_factory=list)
     logs: list[LogLine] = field(default_factory=list)
+    durations: list[StepDuration] = field(default_factory=list)
 
     def extend(self, other: ChangeSet) -> None:
         self.events.extend(other.events)
         self.history.extend(other.history)
         self.logs.extend(other.logs)
+        self.durations.extend(other.durations)

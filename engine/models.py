@@ -131,6 +131,29 @@ class Step(Base):
     decision: Mapped[str | None] = mapped_column(String(16))
     decided_by: Mapped[str | None] = mapped_column(String(200))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: The attempt whose `step_slow` event was sent (once per attempt).
+    slow_attempt: Mapped[int | None] = mapped_column(Integer)
+
+
+class StepStat(Base):
+    """Running statistics of completed steps' active durations per (task kind, step key).
+
+    See `engine.statistics`: weighted Welford moments of x = log(complexity) and
+    y = log(seconds), so an estimate reads one row per step instead of scanning history.
+    """
+
+    __tablename__ = "step_stats"
+
+    kind: Mapped[str] = mapped_column(String(200), primary_key=True)
+    step_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger)
+    weight: Mapped[float] = mapped_column(Float)
+    mean_x: Mapped[float] = mapped_column(Float)
+    mean_y: Mapped[float] = mapped_column(Float)
+    m2_x: Mapped[float] = mapped_column(Float)
+    m2_y: Mapped[float] = mapped_column(Float)
+    c_xy: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Substep(Base):

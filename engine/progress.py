@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from engine.clock import isoformat_z
-from engine.eta import done_fraction, remaining_seconds
+from engine.eta import NO_STATS, Estimate, StatsLookup, done_fraction, estimate
 from engine.records import StepState, TaskState
 from engine.states import ACTIVE_STEP_STATES, StepStatus, TaskStatus
 from engine.timing import step_active_ms, task_wall_ms
@@ -59,6 +59,13 @@ def task_event_fields(task: TaskState) -> dict[str, Any]:
     }
 
 
+def estimate_fields(found: Estimate | None) -> dict[str, Any]:
+    """`eta_seconds` and `eta_range` ([p10, p90] seconds), None when there is no estimate."""
+    if found is None:
+        return {"eta_seconds": None, "eta_range": None}
+    return {"eta_seconds": found.seconds, "eta_range": [found.low, found.high]}
+
+
 def step_event_fields(step: StepState) -> dict[str, Any]:
     return {
         "step": step.order,
@@ -68,10 +75,15 @@ def step_event_fields(step: StepState) -> dict[str, Any]:
     }
 
 
-def progress_document(task: TaskState, now: datetime) -> dict[str, Any]:
-    """The spec's progress shape, plus fields clients need beyond it."""
+def progress_document(
+    task: TaskState, now: datetime, stats: StatsLookup = NO_STATS
+) -> dict[str, Any]:
+    """The spec's progress shape, plus fields clients need beyond it.
+
+    `stats` are the running step statistics of the task's kind (see `engine.eta`).
+    """
     fraction = done_fraction(task)
-    eta = remaining_seconds(task, now, fraction)
+    eta = estimate(task, now, stats, fraction)
     finished = task.finished_at
     return {
         "task_id": task.id,
@@ -81,7 +93,8 @@ def progress_document(task: TaskState, now: datetime) -> dict[str, Any]:
         "current_step": current_step(task),
         "total_steps": len(task.steps),
         "started_at": isoformat_z(task.started_at),
-        "eta_seconds": eta,
+        "eta_seconds": eta.seconds if eta is not None else None,
+        "eta_range": [eta.low, eta.high] if eta is not None else None,
         "kind": task.kind,
         "complexity": task.complexity_tables
         if task.complexity_tables is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
@@ -12,7 +13,17 @@ from engine.clock import isoformat_z
 from engine.events import Event
 from engine.progress import as_number
 from engine.records import TaskState
-from engine.store import counter_t, events_t, history_t, load_tasks, logs_t, tasks_t
+from engine.states import TaskStatus
+from engine.statistics import StepStats
+from engine.store import (
+    counter_t,
+    events_t,
+    history_t,
+    load_step_stats,
+    load_tasks,
+    logs_t,
+    tasks_t,
+)
 
 
 async def task(conn: AsyncConnection, owner_id: int, task_id: str) -> TaskState | None:
@@ -38,6 +49,19 @@ async def tasks(
     ids = [row[0] for row in await conn.execute(query)]
     loaded = await conn.run_sync(load_tasks, ids)
     return [loaded[task_id] for task_id in ids]
+
+
+async def step_stats(
+    conn: AsyncConnection, kinds: Iterable[str]
+) -> dict[tuple[str, str], StepStats]:
+    """Running step statistics of these task kinds: one small indexed query."""
+    return await conn.run_sync(load_step_stats, list(kinds))
+
+
+async def running_task_ids(conn: AsyncConnection) -> list[str]:
+    """Everyone's running tasks: those whose steps may be running slow."""
+    query = select(tasks_t.c.id).where(tasks_t.c.status == str(TaskStatus.RUNNING))
+    return [row[0] for row in await conn.execute(query)]
 
 
 async def history(conn: AsyncConnection, task_id: str) -> list[dict[str, Any]]:

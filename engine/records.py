@@ -48,6 +48,8 @@ class StepState:
     decided_by: str | None = None
     decided_at: datetime | None = None
     decision: str | None = None
+    #: The attempt for which `step_slow` was announced, so it is announced once per attempt.
+    slow_attempt: int | None = None
     substeps: list[SubstepState] = field(default_factory=list)
     #: Column values as last loaded or saved, so only changed columns are written.
     saved_image: dict[str, Any] | None = field(default=None, repr=False, compare=False)

@@ -15,6 +15,7 @@ from engine import commands, queries
 from engine.clock import Clock
 from engine.database import Database
 from engine.errors import InvalidInput, NotFound
+from engine.eta_watch import flag_slow_steps
 from engine.events import ChangeSet, Event, LogLine
 from engine.progress import control_for, progress_document
 from engine.records import TaskState
@@ -49,10 +50,10 @@ class _Create:
     def apply(self, batch: Batch, changes: ChangeSet) -> tuple[dict[str, Any], bool]:
         key = self.idempotency_key()
         if key is not None and key in batch.by_key:
-            return progress_document(batch.by_key[key], batch.now), False
+            return progress_document(batch.by_key[key], batch.now, batch.stats), False
         task = commands.create_task(self.plan, self.owner_id, batch.now, changes)
         batch.add(task)
-        return progress_document(task, batch.now), True
+        return progress_document(task, batch.now, batch.stats), True
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +77,9 @@ class _Report:
         at = _producer_time(self.at, batch.now)
         task = batch.task_for(self.owner_id, self.task_id)
         control = commands.report_step(task, self.order, self.report, at, changes)
-        return ReportOutcome(progress_document(task, batch.now), control, task.next_task_id)
+        return ReportOutcome(
+            progress_document(task, batch.now, batch.stats), control, task.next_task_id
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,10 +132,10 @@ class _TaskAction:
         if self.action == "restart":
             fresh = commands.restart(task, self.who, batch.now, changes)
             batch.add(fresh)
-            return progress_document(fresh, batch.now)
+            return progress_document(fresh, batch.now, batch.stats)
         handler = {"pause": commands.pause, "resume": commands.resume, "cancel": commands.cancel}
         handler[self.action](task, self.who, batch.now, changes)
-        return progress_document(task, batch.now)
+        return progress_document(task, batch.now, batch.stats)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +168,31 @@ class _StepAction:
                 "approve": commands.approve,
             }[self.action]
             handler(task, self.order, self.who, now, changes)
-        return progress_document(task, now)
+        return progress_document(task, now, batch.stats)
+
+
+@dataclass(frozen=True, slots=True)
+class _DetectSlow:
+    """Announce running steps past their p90 (time passes without reports)."""
+
+    ids: tuple[str, ...]
+
+    def task_ids(self) -> Iterable[str]:
+        return self.ids
+
+    def idempotency_key(self) -> None:
+        return None
+
+    def step_scope(self) -> Collection[int] | None:
+        return None
+
+    def apply(self, batch: Batch, changes: ChangeSet) -> int:
+        flagged = 0
+        for task_id in self.ids:
+            task = batch.tasks.get(task_id)
+            if task is not None:
+                flagged += len(flag_slow_steps(task, batch.now, batch.stats, changes))
+        return flagged
 
 
 TASK_ACTIONS = ("pause", "resume", "cancel", "restart")
@@ -236,6 +263,18 @@ class TaskService:
         )
         return document
 
+    async def detect_slow_steps(self) -> int:
+        """Send `step_slow` for every running step past its p90; for a periodic job.
+
+        Returns how many steps were flagged now (each is flagged once per attempt).
+        """
+        async with self.database.read() as conn:
+            ids = await queries.running_task_ids(conn)
+        if not ids:
+            return 0
+        flagged: int = await self.writer.submit(_DetectSlow(tuple(ids)))
+        return flagged
+
     # --- queries -------------------------------------------------------------------------
 
     async def task(self, owner_id: int, task_id: str) -> TaskState:
@@ -246,15 +285,21 @@ class TaskService:
         return task
 
     async def progress(self, owner_id: int, task_id: str) -> dict[str, Any]:
-        return progress_document(await self.task(owner_id, task_id), self.clock.now())
+        async with self.database.read() as conn:
+            task = await queries.task(conn, owner_id, task_id)
+            if task is None:
+                raise NotFound(f"There is no task {task_id}.", field="task_id")
+            stats = await queries.step_stats(conn, [task.kind or ""])
+        return progress_document(task, self.clock.now(), stats)
 
     async def list_tasks(
         self, owner_id: int, status: str | None = None, limit: int = 100
     ) -> list[dict[str, Any]]:
         async with self.database.read() as conn:
             tasks = await queries.tasks(conn, owner_id, status, limit)
+            stats = await queries.step_stats(conn, {task.kind or "" for task in tasks})
         now = self.clock.now()
-        return [progress_document(task, now) for task in tasks]
+        return [progress_document(task, now, stats) for task in tasks]
 
     async def history(self, owner_id: int, task_id: str) -> list[dict[str, Any]]:
         async with self.database.read() as conn:

@@ -7,7 +7,7 @@ costs a fixed handful of statements however many commands it holds.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -17,9 +17,19 @@ from sqlalchemy import Connection, Table, bindparam, insert, select, tuple_, upd
 from engine.bulk import BulkWrite
 from engine.clock import isoformat_z
 from engine.events import ChangeSet, Event
-from engine.models import EventCounter, EventRow, Step, Substep, Task, TaskLog, TaskProgress
+from engine.models import (
+    EventCounter,
+    EventRow,
+    Step,
+    StepStat,
+    Substep,
+    Task,
+    TaskLog,
+    TaskProgress,
+)
 from engine.records import StepState, SubstepState, TaskState
 from engine.states import StepStatus, SubstepStatus, TaskStatus
+from engine.statistics import StepStats
 
 tasks_t = cast(Table, Task.__table__)
 steps_t = cast(Table, Step.__table__)
@@ -28,6 +38,8 @@ history_t = cast(Table, TaskProgress.__table__)
 events_t = cast(Table, EventRow.__table__)
 counter_t = cast(Table, EventCounter.__table__)
 logs_t = cast(Table, TaskLog.__table__)
+stats_t = cast(Table, StepStat.__table__)
+_STATS_FIELDS = ("count", "weight", "mean_x", "mean_y", "m2_x", "m2_y", "c_xy")
 
 _READ_COUNTER = select(counter_t.c.value).where(counter_t.c.id == 1)
 _LOCK_COUNTER = _READ_COUNTER.with_for_update()
@@ -71,6 +83,7 @@ _STEP_FIELDS = (
     "decision",
     "decided_by",
     "decided_at",
+    "slow_attempt",
 )
 
 
@@ -217,6 +230,46 @@ def prepare_save(
         bulk.then(lambda conn: conn.execute(insert(logs_t), logs))
     events = _number_events(bulk, counter, changes)
     return bulk, events
+
+
+def load_step_stats(
+    conn: Connection, kinds: Iterable[str] | None = None
+) -> dict[tuple[str, str], StepStats]:
+    """Running step statistics for these task kinds ("" for none); None: the whole table,
+    which holds one small row per (kind, step key)."""
+    query = select(stats_t)
+    if kinds is not None:
+        wanted = sorted(set(kinds))
+        if not wanted:
+            return {}
+        query = query.where(stats_t.c.kind.in_(wanted))
+    return {
+        (row["kind"], row["step_key"]): StepStats(**{name: row[name] for name in _STATS_FIELDS})
+        for row in conn.execute(query).mappings()
+    }
+
+
+def queue_step_stats(
+    bulk: BulkWrite,
+    changed: dict[tuple[str, str], StepStats],
+    existing: Collection[tuple[str, str]],
+    at: datetime,
+) -> None:
+    """Write updated statistics: UPDATE rows that exist, INSERT the others.
+
+    Batches hold the event-counter lock, so no other writer can add a row in between.
+    """
+    columns = (*_STATS_FIELDS, "updated_at")
+    updates = []
+    inserts = []
+    for (kind, key), stats in sorted(changed.items()):
+        values = (*(getattr(stats, name) for name in _STATS_FIELDS), at)
+        if (kind, key) in existing:
+            updates.append((*values, kind, key))
+        else:
+            inserts.append((kind, key, *values))
+    bulk.update(stats_t, columns, ("kind", "step_key"), updates)
+    bulk.insert(stats_t, ("kind", "step_key", *columns), inserts)
 
 
 def _save_substeps(

@@ -25,9 +25,18 @@ from sqlalchemy.exc import DBAPIError
 from engine.clock import Clock
 from engine.database import Database
 from engine.errors import DomainError, NotFound
+from engine.eta_watch import flag_slow_steps, learn, stamp_estimates
 from engine.events import ChangeSet, Event
 from engine.records import TaskState
-from engine.store import ids_for_keys, load_tasks, lock_event_counter, prepare_save
+from engine.statistics import StepStats
+from engine.store import (
+    ids_for_keys,
+    load_step_stats,
+    load_tasks,
+    lock_event_counter,
+    prepare_save,
+    queue_step_stats,
+)
 
 log = logging.getLogger(__name__)
 
@@ -60,12 +69,15 @@ class Command(Protocol):
 
 @dataclass
 class Batch:
-    """What commands see: the loaded aggregates and the moment the batch runs."""
+    """What commands see: the loaded aggregates, the step statistics and the moment."""
 
     now: datetime
     tasks: dict[str, TaskState]
     by_key: dict[tuple[int, str], TaskState]
     created: list[TaskState] = field(default_factory=list)
+    #: Running step statistics (the whole small table), updated as steps complete.
+    stats: dict[tuple[str, str], StepStats] = field(default_factory=dict)
+    stats_changed: set[tuple[str, str]] = field(default_factory=set)
 
     def task_for(self, owner_id: int, task_id: str) -> TaskState:
         task = self.tasks.get(task_id)
@@ -100,6 +112,8 @@ class CommandWriter:
         self._cache_size = cache_size
         #: The event counter when the cache was last known to match the database.
         self._cache_seq = -1
+        #: Step statistics as of `_cache_seq`; None when they must be (re)loaded.
+        self._stats: dict[tuple[str, str], StepStats] | None = None
         self._clock = clock
         self._max_batch = max_batch
         self._queue: asyncio.Queue[_Item] = asyncio.Queue()
@@ -181,11 +195,19 @@ class CommandWriter:
             async with self._database.batch() as transaction:
                 ids = {task_id for item in batch for task_id in item.command.task_ids()}
                 keys = {k for item in batch if (k := item.command.idempotency_key()) is not None}
-                counter, ids, tasks = await transaction.run(
-                    _load_batch, ids, keys, self._cache_seq, frozenset(self._cache)
+                counter, ids, tasks, stats = await transaction.run(
+                    _load_batch,
+                    ids,
+                    keys,
+                    self._cache_seq,
+                    frozenset(self._cache),
+                    self._stats is not None,
                 )
                 if counter != self._cache_seq:
                     self._cache.clear()  # another process wrote since our last batch
+                if stats is None:
+                    stats = dict(self._stats or {})
+                existing = frozenset(stats)
                 for task_id in ids:
                     if task_id not in tasks and task_id in self._cache:
                         tasks[task_id] = self._cache[task_id]
@@ -194,17 +216,20 @@ class CommandWriter:
                     for t in tasks.values()
                     if t.idempotency_key is not None and (t.owner_id, t.idempotency_key) in keys
                 }
-                state = Batch(self._clock.now(), tasks, by_key)
+                state = Batch(self._clock.now(), tasks, by_key, stats=stats)
                 changes = ChangeSet()
                 outcomes = [_apply(item.command, state, changes) for item in batch]
                 writes, events = prepare_save(
                     state.tasks.values(), changes, counter, sqlite=self._database.is_sqlite
                 )
+                changed = {key: state.stats[key] for key in state.stats_changed}
+                queue_step_stats(writes, changed, existing, state.now)
                 await transaction.finish(writes.execute)
         except BaseException:
             self._forget()
             raise
         self._cache_seq = events[-1].seq if events else counter
+        self._stats = state.stats
         self._remember(state.tasks)
         for item, (ok, value) in zip(batch, outcomes, strict=True):
             if item.future.done():
@@ -232,6 +257,7 @@ class CommandWriter:
         Failures are rare; reloading is cheap."""
         self._cache.clear()
         self._cache_seq = -1
+        self._stats = None
 
 
 def _load_batch(
@@ -240,16 +266,20 @@ def _load_batch(
     keys: set[tuple[int, str]],
     cache_seq: int,
     cached: frozenset[str],
-) -> tuple[int, set[str], dict[str, TaskState]]:
+    stats_cached: bool,
+) -> tuple[int, set[str], dict[str, TaskState], dict[tuple[str, str], StepStats] | None]:
     """Lock the counter (serialising batches), find keyed tasks, load what the cache lacks.
 
-    Returns the counter, every task id the batch involves, and the tasks loaded.
+    Returns the counter, every task id the batch involves, the tasks loaded, and the step
+    statistics when the cached ones may be stale (None: the cache is current).
     """
     counter = lock_event_counter(conn)
     if keys:
         ids = ids | set(ids_for_keys(conn, keys))
-    missing = ids if counter != cache_seq else ids - cached
-    return counter, ids, load_tasks(conn, missing)
+    current = counter == cache_seq
+    missing = ids - cached if current else ids
+    stats = None if current and stats_cached else load_step_stats(conn)
+    return counter, ids, load_tasks(conn, missing), stats
 
 
 def _apply(command: Command, batch: Batch, changes: ChangeSet) -> tuple[bool, Any]:
@@ -271,5 +301,10 @@ def _apply(command: Command, batch: Batch, changes: ChangeSet) -> tuple[bool, An
                 batch.by_key.pop((task.owner_id, task.idempotency_key), None)
         del batch.created[created_before:]
         return False, error
+    tasks = [batch.tasks[t] for t in touched] + batch.created[created_before:]
+    for task in tasks:
+        flag_slow_steps(task, batch.now, batch.stats, own)
+    stamp_estimates(tasks, batch.now, batch.stats, own)
+    learn(batch.stats, batch.stats_changed, own.durations)
     changes.extend(own)
     return True, result

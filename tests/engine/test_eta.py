@@ -1,0 +1,288 @@
+"""Estimates from running step statistics: exact on tiny histories, on an injected clock."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from engine.accounts import ensure_user
+from engine.commands import StepPlan, StepReport, TaskPlan
+from engine.eta import Estimate, estimate, remaining_seconds
+from engine.records import StepState, TaskState
+from engine.states import StepStatus, TaskStatus
+from engine.statistics import Z90, StepStats, observe, predict
+from engine.store import load_step_stats
+from tests.conftest import Engine
+
+S = StepStatus
+START = datetime(2024, 1, 15, 10, 0, tzinfo=UTC)
+
+
+def at(seconds: float) -> datetime:
+    return START + timedelta(seconds=seconds)
+
+
+def history(*seconds: float, x: float | None = None) -> StepStats:
+    stats = None
+    for value in seconds:
+        stats = observe(stats, x, value)
+    assert stats is not None
+    return stats
+
+
+def task(*steps: StepState, tables: int | None = None) -> TaskState:
+    running = any(s.status is not S.PENDING for s in steps)
+    return TaskState(
+        id="t1",
+        owner_id=1,
+        title="Build",
+        kind="app",
+        complexity_tables=tables,
+        complexity_class=None,
+        status=TaskStatus.RUNNING if running else TaskStatus.PENDING,
+        created_at=START,
+        updated_at=START,
+        steps=list(steps),
+        started_at=START if running else None,
+    )
+
+
+def step(order: int, key: str, status: StepStatus = S.PENDING, **fields: object) -> StepState:
+    found = StepState(order=order, name=key, key=key, status=status)
+    for name, value in fields.items():
+        setattr(found, name, value)
+    return found
+
+
+# --- running statistics -------------------------------------------------------------------
+
+
+def test_welford_moments_match_the_two_pass_formulas() -> None:
+    durations = [30.0, 45.0, 60.0, 120.0, 50.0]
+    stats = history(*durations)
+    logs = [math.log(d) for d in durations]
+    mean = sum(logs) / len(logs)
+    assert stats.count == 5
+    assert stats.mean_y == pytest.approx(mean)
+    assert stats.m2_y == pytest.approx(sum((v - mean) ** 2 for v in logs))
+
+
+def test_two_steps_of_60_and_240_seconds_predict_a_median_of_120() -> None:
+    # mean log = (ln 60 + ln 240) / 2 = ln 120; M2 = 2 (ln 2)^2; one degree of freedom
+    # pooled with the prior spread 0.5 worth two observations, widened by 1 + 1/2.
+    prior = predict(history(60, 240), None)
+    assert prior.median == pytest.approx(120.0)
+    variance = (2 * math.log(2) ** 2 + 2 * 0.25) / (1 + 2) * 1.5
+    assert prior.sigma == pytest.approx(math.sqrt(variance))
+    found = estimate(task(step(1, "build")), START, {("app", "build"): history(60, 240)})
+    assert found == Estimate(120, 40, 359)
+
+
+def test_complexity_scales_the_prior_by_the_regression_slope() -> None:
+    # One step of 100 s at 2 tables; the slope's prior of 1 (time proportional to tables)
+    # is all there is, so a 4-table task expects 200 s and a 1-table task 50 s.
+    stats = {("app", "build"): history(100, x=math.log(2))}
+    assert estimate(task(step(1, "build"), tables=4), START, stats).seconds == 200  # type: ignore[union-attr]
+    assert estimate(task(step(1, "build"), tables=1), START, stats).seconds == 50  # type: ignore[union-attr]
+
+
+def test_the_current_step_blends_its_own_rate_with_its_prior_by_progress() -> None:
+    # Step 1 is half done after 30 s: its own rate says 30 s more, its prior (one step of
+    # 100 s) says half of 100 = 50; at 50% progress the blend is 40. Step 2 has no history,
+    # so it goes at the task's own pace: 30 s per half step = 60 s. Total 100.
+    current = step(1, "build", S.RUNNING, progress=50.0, started_at=START)
+    found = estimate(task(current, step(2, "deploy")), at(30), {("app", "build"): history(100)})
+    sigma = math.sqrt(0.25 * 2) * 0.5  # one observation: prior spread, widened by 1 + 1/1
+    assert found == Estimate(
+        100,
+        round(60 + 40 * math.exp(-Z90 * sigma)),
+        round(60 + 40 * math.exp(Z90 * sigma)),
+    )
+
+
+def test_pending_steps_add_their_priors() -> None:
+    stats = {("app", "a"): history(40), ("app", "b"): history(80)}
+    found = estimate(
+        task(step(1, "a", S.COMPLETED, started_at=START, finished_at=at(40)), step(2, "b")),
+        at(40),
+        stats,
+    )
+    assert found is not None and found.seconds == 80
+
+
+def test_without_history_the_estimate_is_the_live_rate() -> None:
+    current = step(1, "build", S.RUNNING, progress=25.0, started_at=START)
+    plain = task(current, step(2, "deploy"))
+    found = estimate(plain, at(60), {})
+    assert found is not None
+    assert found.seconds == remaining_seconds(plain, at(60)) == 420
+    assert found.low <= found.seconds <= found.high
+    assert estimate(task(step(1, "build")), START, {}) is None
+
+
+@pytest.mark.parametrize("progress", [0.0, 10.0, 50.0, 90.0])
+@pytest.mark.parametrize("elapsed", [1, 30, 600])
+def test_ranges_contain_the_point(progress: float, elapsed: int) -> None:
+    stats = {("app", "a"): history(20, 35, 50), ("app", "b"): history(300, 200)}
+    current = step(1, "a", S.RUNNING, progress=progress, started_at=START)
+    found = estimate(task(current, step(2, "b")), at(elapsed), stats)
+    assert found is not None
+    assert found.low <= found.seconds <= found.high
+
+
+# --- through the service, on both databases -------------------------------------------------
+
+PLAN = TaskPlan(
+    title="Nightly build",
+    kind="build",
+    steps=(StepPlan("Compile"), StepPlan("Test")),
+)
+
+
+async def _user(engine: Engine) -> int:
+    async with engine.database.write() as conn:
+        return (await ensure_user(conn, "alice", engine.clock.now())).id
+
+
+async def _run(engine: Engine, owner: int, compile_s: float, test_s: float) -> str:
+    service, clock = engine.service, engine.clock
+    created, _ = await service.create_task(owner, PLAN)
+    task_id: str = created["task_id"]
+    await service.report_step(owner, task_id, 1, StepReport(S.RUNNING))
+    clock.advance(compile_s)
+    await service.report_step(owner, task_id, 1, StepReport(S.COMPLETED))
+    await service.report_step(owner, task_id, 2, StepReport(S.RUNNING))
+    clock.advance(test_s)
+    await service.report_step(owner, task_id, 2, StepReport(S.COMPLETED))
+    return task_id
+
+
+def _sum_of_lognormals(*parts: tuple[float, float]) -> tuple[float, float, float]:
+    """Median, p10 and p90 of a sum of lognormals given as (median, sigma^2)."""
+    means = [m * math.exp(v / 2) for m, v in parts]
+    variance = sum(math.expm1(v) * mean**2 for (_, v), mean in zip(parts, means, strict=True))
+    sigma2 = math.log1p(variance / sum(means) ** 2)
+    mu = math.log(sum(means)) - sigma2 / 2
+    spread = Z90 * math.sqrt(sigma2)
+    return math.exp(mu), math.exp(mu - spread), math.exp(mu + spread)
+
+
+async def _stats(engine: Engine) -> dict[tuple[str, str], StepStats]:
+    async with engine.database.read() as conn:
+        return await conn.run_sync(load_step_stats)
+
+
+async def test_completed_steps_update_the_statistics_and_the_estimate(engine: Engine) -> None:
+    alice = await _user(engine)
+    await _run(engine, alice, 60, 100)
+    await _run(engine, alice, 240, 100)
+    stats = await _stats(engine)
+    assert stats[("build", "compile")].count == 2
+    assert math.exp(stats[("build", "compile")].mean_y) == pytest.approx(120.0)
+    created, _ = await engine.service.create_task(alice, PLAN)
+    # Compile: median 120 s, spread^2 (2 ln^2 2 + 0.5) / 3 * 1.5; test: 100 s, 0.5 / 3 * 1.5.
+    # The sum's median (one lognormal with the sum's mean and variance) is above 120 + 100.
+    expected = _sum_of_lognormals((120, (2 * math.log(2) ** 2 + 0.5) / 2), (100, 0.25))
+    assert created["eta_seconds"] == round(expected[0]) == 239
+    low, high = created["eta_range"]
+    assert (low, high) == (round(expected[1]), round(expected[2]))
+    assert low < 239 < high
+    document = await engine.service.progress(alice, created["task_id"])
+    assert (document["eta_seconds"], document["eta_range"]) == (239, [low, high])
+
+
+async def test_a_pause_does_not_inflate_the_estimate_or_the_history(engine: Engine) -> None:
+    alice = await _user(engine)
+    service, clock = engine.service, engine.clock
+    await _run(engine, alice, 100, 100)
+    created, _ = await service.create_task(alice, PLAN)
+    task_id = created["task_id"]
+    await service.report_step(alice, task_id, 1, StepReport(S.RUNNING))
+    clock.advance(40)
+    await service.report_step(alice, task_id, 1, StepReport(progress=50))
+    before = await service.progress(alice, task_id)
+    await service.task_action(alice, task_id, "pause", "alice")
+    clock.advance(3600)
+    await service.task_action(alice, task_id, "resume", "alice")
+    after = await service.progress(alice, task_id)
+    assert after["eta_seconds"] == before["eta_seconds"]
+    assert after["eta_range"] == before["eta_range"]
+    clock.advance(40)
+    await service.report_step(alice, task_id, 1, StepReport(S.COMPLETED))
+    stats = (await _stats(engine))[("build", "compile")]
+    # 100 s and 80 s of work; the hour paused counts for nothing.
+    assert stats.count == 2
+    assert math.exp(stats.mean_y) == pytest.approx(math.sqrt(100 * 80))
+
+
+async def test_skipped_steps_do_not_count(engine: Engine) -> None:
+    alice = await _user(engine)
+    service = engine.service
+    created, _ = await service.create_task(alice, PLAN)
+    task_id = created["task_id"]
+    await service.report_step(alice, task_id, 1, StepReport(S.RUNNING))
+    engine.clock.advance(30)
+    await service.step_action(alice, task_id, 1, "skip", "alice")
+    assert await _stats(engine) == {}
+
+
+async def test_without_history_events_and_documents_use_the_live_rate(engine: Engine) -> None:
+    alice = await _user(engine)
+    service = engine.service
+    created, _ = await service.create_task(alice, PLAN)
+    task_id = created["task_id"]
+    assert created["eta_seconds"] is None and created["eta_range"] is None
+    await service.report_step(alice, task_id, 1, StepReport(S.RUNNING))
+    engine.clock.advance(30)
+    outcome = await service.report_step(alice, task_id, 1, StepReport(progress=50))
+    assert outcome.task["eta_seconds"] == 90  # 30 s for a quarter: 90 s for the rest
+    events = await service.events_between(alice, 0, await service.last_seq())
+    progress = [e for e in events if e.type == "progress"][-1]
+    assert progress.data["eta_seconds"] == 90
+    assert progress.data["eta_range"] == outcome.task["eta_range"]
+
+
+async def test_step_slow_is_sent_once_per_step_attempt(engine: Engine) -> None:
+    alice = await _user(engine)
+    service, clock = engine.service, engine.clock
+    await _run(engine, alice, 60, 60)
+    # One compile of 60 s: spread sqrt(0.5), so p90 = 60 * exp(1.2816 * 0.7071) = 148.5 s.
+    created, _ = await service.create_task(alice, PLAN)
+    task_id = created["task_id"]
+    await service.report_step(alice, task_id, 1, StepReport(S.RUNNING))
+
+    async def slow_events() -> list[dict[str, object]]:
+        events = await service.events_between(alice, 0, await service.last_seq(), task_id)
+        return [e.data for e in events if e.type == "step_slow"]
+
+    clock.advance(148)
+    assert await service.detect_slow_steps() == 0
+    clock.advance(1)
+    assert await service.detect_slow_steps() == 1
+    assert await service.detect_slow_steps() == 0
+    clock.advance(600)
+    await service.report_step(alice, task_id, 1, StepReport(progress=90))
+    assert await service.detect_slow_steps() == 0
+    (first,) = await slow_events()
+    assert (first["step"], first["attempt"], first["expected_ms"]) == (1, 1, 148_493)
+    assert first["elapsed_ms"] == 149_000
+
+    # A new attempt may be slow again; the report itself notices it.
+    await service.report_step(alice, task_id, 1, StepReport(S.FAILED, error="boom"))
+    await service.step_action(alice, task_id, 1, "retry", "alice")
+    await service.report_step(alice, task_id, 1, StepReport(S.RUNNING))
+    clock.advance(200)
+    await service.report_step(alice, task_id, 1, StepReport(progress=20))
+    assert await service.detect_slow_steps() == 0
+    assert [e["attempt"] for e in await slow_events()] == [1, 2]
+
+
+def test_a_task_that_ran_slow_so_far_expects_slower_steps_ahead() -> None:
+    # Step a took 2x its prior of 40 s: residual ln 2, shrunk by 1 / (1 + 4) -> x2^0.2.
+    # (Residuals are clipped at +-1, x2.7, so one outlier cannot set the pace alone.)
+    stats = {("app", "a"): history(40), ("app", "b"): history(80)}
+    done = step(1, "a", S.COMPLETED, started_at=START, finished_at=at(80))
+    found = estimate(task(done, step(2, "b")), at(80), stats)
+    assert found is not None and found.seconds == round(80 * 2 ** (1 / 5)) == 92
