@@ -110,6 +110,8 @@ def _remaining_parts(
 ) -> tuple[float, list[LogNormal]] | None:
     """Rate-based seconds plus lognormal remainders; None when no unfinished step has a
     prior (use the live rate) or a step has neither a prior nor a rate to go on."""
+    if not stats:
+        return None
     unfinished = [s for s in task.steps if s.status not in DONE_STEP_STATES]
     priors = {s.order: step_prior(task, s, stats) for s in unfinished}
     if all(p is None for p in priors.values()):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from engine.eta import StatsLookup, estimate, step_prior
+from engine.eta import Estimate, StatsLookup, estimate, step_prior
 from engine.events import ChangeSet, EventType, PendingEvent, StepDuration
 from engine.progress import estimate_fields, step_event_fields, task_event_fields
 from engine.records import StepState, TaskState
@@ -61,15 +61,25 @@ def flag_slow_steps(
 
 
 def stamp_estimates(
-    tasks: Iterable[TaskState], now: datetime, stats: StatsLookup, changes: ChangeSet
+    tasks: Iterable[TaskState],
+    now: datetime,
+    stats: StatsLookup,
+    changes: ChangeSet,
+    estimates: dict[str, Estimate | None],
 ) -> None:
-    """Add the estimate after the command to each of its events, like the task fields."""
+    """Add the estimate after the command to each of its events, like the task fields.
+
+    `estimates` holds what the command's own progress document already computed.
+    """
     by_id = {task.id: task for task in tasks}
     fields: dict[str, dict[str, object]] = {}
     for event in changes.events:
         if event.task_id not in fields:
             task = by_id.get(event.task_id)
-            fields[event.task_id] = (
-                estimate_fields(estimate(task, now, stats)) if task is not None else {}
-            )
+            if task is None:
+                fields[event.task_id] = {}
+                continue
+            if task.id not in estimates:
+                estimates[task.id] = estimate(task, now, stats)
+            fields[event.task_id] = estimate_fields(estimates[task.id])
         event.data.update(fields[event.task_id])

@@ -76,14 +76,23 @@ def step_event_fields(step: StepState) -> dict[str, Any]:
 
 
 def progress_document(
-    task: TaskState, now: datetime, stats: StatsLookup = NO_STATS
+    task: TaskState,
+    now: datetime,
+    stats: StatsLookup = NO_STATS,
+    estimates: dict[str, Estimate | None] | None = None,
 ) -> dict[str, Any]:
     """The spec's progress shape, plus fields clients need beyond it.
 
-    `stats` are the running step statistics of the task's kind (see `engine.eta`).
+    `stats` are the running step statistics of the task's kind (see `engine.eta`);
+    `estimates` memoises the estimate per task id for the rest of one command.
     """
     fraction = done_fraction(task)
-    eta = estimate(task, now, stats, fraction)
+    if estimates is not None and task.id in estimates:
+        eta = estimates[task.id]
+    else:
+        eta = estimate(task, now, stats, fraction)
+        if estimates is not None:
+            estimates[task.id] = eta
     finished = task.finished_at
     return {
         "task_id": task.id,

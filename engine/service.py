@@ -50,10 +50,12 @@ class _Create:
     def apply(self, batch: Batch, changes: ChangeSet) -> tuple[dict[str, Any], bool]:
         key = self.idempotency_key()
         if key is not None and key in batch.by_key:
-            return progress_document(batch.by_key[key], batch.now, batch.stats), False
+            return progress_document(
+                batch.by_key[key], batch.now, batch.stats, batch.estimates
+            ), False
         task = commands.create_task(self.plan, self.owner_id, batch.now, changes)
         batch.add(task)
-        return progress_document(task, batch.now, batch.stats), True
+        return progress_document(task, batch.now, batch.stats, batch.estimates), True
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +80,9 @@ class _Report:
         task = batch.task_for(self.owner_id, self.task_id)
         control = commands.report_step(task, self.order, self.report, at, changes)
         return ReportOutcome(
-            progress_document(task, batch.now, batch.stats), control, task.next_task_id
+            progress_document(task, batch.now, batch.stats, batch.estimates),
+            control,
+            task.next_task_id,
         )
 
 
@@ -132,10 +136,10 @@ class _TaskAction:
         if self.action == "restart":
             fresh = commands.restart(task, self.who, batch.now, changes)
             batch.add(fresh)
-            return progress_document(fresh, batch.now, batch.stats)
+            return progress_document(fresh, batch.now, batch.stats, batch.estimates)
         handler = {"pause": commands.pause, "resume": commands.resume, "cancel": commands.cancel}
         handler[self.action](task, self.who, batch.now, changes)
-        return progress_document(task, batch.now, batch.stats)
+        return progress_document(task, batch.now, batch.stats, batch.estimates)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +172,7 @@ class _StepAction:
                 "approve": commands.approve,
             }[self.action]
             handler(task, self.order, self.who, now, changes)
-        return progress_document(task, now, batch.stats)
+        return progress_document(task, now, batch.stats, batch.estimates)
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ from sqlalchemy.exc import DBAPIError
 from engine.clock import Clock
 from engine.database import Database
 from engine.errors import DomainError, NotFound
+from engine.eta import Estimate
 from engine.eta_watch import flag_slow_steps, learn, stamp_estimates
 from engine.events import ChangeSet, Event
 from engine.records import TaskState
@@ -78,6 +79,8 @@ class Batch:
     #: Running step statistics (the whole small table), updated as steps complete.
     stats: dict[tuple[str, str], StepStats] = field(default_factory=dict)
     stats_changed: set[tuple[str, str]] = field(default_factory=set)
+    #: Estimates computed during the current command, by task id (cleared per command).
+    estimates: dict[str, Estimate | None] = field(default_factory=dict)
 
     def task_for(self, owner_id: int, task_id: str) -> TaskState:
         task = self.tasks.get(task_id)
@@ -289,6 +292,7 @@ def _apply(command: Command, batch: Batch, changes: ChangeSet) -> tuple[bool, An
     snapshots = {t: batch.tasks[t].snapshot(scope) for t in touched}
     created_before = len(batch.created)
     own = ChangeSet()
+    batch.estimates.clear()
     try:
         result = command.apply(batch, own)
     except Exception as error:
@@ -302,9 +306,12 @@ def _apply(command: Command, batch: Batch, changes: ChangeSet) -> tuple[bool, An
         del batch.created[created_before:]
         return False, error
     tasks = [batch.tasks[t] for t in touched] + batch.created[created_before:]
+    flagged = False
     for task in tasks:
-        flag_slow_steps(task, batch.now, batch.stats, own)
-    stamp_estimates(tasks, batch.now, batch.stats, own)
+        flagged = bool(flag_slow_steps(task, batch.now, batch.stats, own)) or flagged
+    if flagged:
+        batch.estimates.clear()
+    stamp_estimates(tasks, batch.now, batch.stats, own, batch.estimates)
     learn(batch.stats, batch.stats_changed, own.durations)
     changes.extend(own)
     return True, result
