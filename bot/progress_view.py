@@ -82,6 +82,7 @@ class ProgressView:
     substeps: tuple[SubstepLine, ...]
     started: Span | None  # time since the start; None before it
     eta: Span | None  # None when unknown
+    eta_range: tuple[Span, Span] | None  # p10-p90, when the estimate has a spread
     took: Span | None  # working time of a finished task
     error: str | None
     cancelled_by: str | None
@@ -115,6 +116,7 @@ def build_view(document: dict[str, Any], now: datetime) -> ProgressView:
         substeps=substep_lines(step) if step else (),
         started=elapsed_span((now - started_at).total_seconds()) if started_at else None,
         eta=estimate_span(eta_seconds) if live and eta_seconds is not None else None,
+        eta_range=_eta_range(document.get("eta_range")) if live else None,
         took=_took(document) if status == TaskStatus.COMPLETED else None,
         error=printable(str(step["error"])) if step and step.get("error") else None,
         cancelled_by=_optional_text(document.get("cancelled_by")),
@@ -193,6 +195,13 @@ def estimate_span(seconds: float) -> Span:
         return Span(seconds=max(10, math.floor(seconds / 10 + 0.5) * 10))
     hours, minutes = divmod(max(1, math.floor(seconds / 60 + 0.5)), 60)
     return Span(hours=hours, minutes=minutes)
+
+
+def _eta_range(value: object) -> tuple[Span, Span] | None:
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        return None
+    low, high = (estimate_span(float(v)) for v in value)
+    return None if low == high else (low, high)
 
 
 def duration_span(seconds: float) -> Span:

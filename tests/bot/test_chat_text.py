@@ -148,3 +148,13 @@ def test_notifications_escape_for_telegram() -> None:
     assert render("notification", Format.TELEGRAM, event=event) == (
         "✅ Your <b>&lt;!here&gt; &amp; co</b> is ready!"
     )
+
+
+def test_status_reply_gives_the_estimate_range_when_there_is_one() -> None:
+    document = spec_document() | {"eta_range": [120, 300]}
+    assert _status(document).splitlines()[-1] == "ETA: About 3 minutes remaining (2–5 min)."
+
+
+def test_a_range_across_units_names_both() -> None:
+    document = spec_document() | {"eta_range": [40, 300]}
+    assert _status(document).splitlines()[-1] == "ETA: About 3 minutes remaining (40 s–5 min)."
