@@ -15,6 +15,7 @@ import aiohttp
 from engine.accounts import create_token
 from engine.clock import SystemClock
 from engine.database import open_database
+from engine.migrate import upgrade
 
 
 def free_port() -> int:
@@ -41,9 +42,10 @@ class ServerProcess:
         return [sys.executable, "-m", "bot.cli", *args, "--database", self.database_url]
 
     async def token(self, user: str) -> str:
-        """A new token for `user`, written straight to the (already migrated) database."""
+        """A new token for `user`, written straight to the database (migrated first)."""
         database = open_database(self.database_url)
         try:
+            await upgrade(database)
             async with database.write() as conn:
                 return await create_token(conn, user, SystemClock().now())
         finally:

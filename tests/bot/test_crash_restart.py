@@ -7,89 +7,16 @@ person paused must still be paused and resume at the same step.
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import socket
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
 import pytest
 
+from tests.bot.server_process import ServerProcess
 from tests.conftest import CRM_TASK
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-class ServerProcess:
-    """`tasktalk serve` in a child process, started and killed like an operator would."""
-
-    def __init__(self, database_url: str, workdir: Path) -> None:
-        self.database_url = database_url
-        self.workdir = workdir
-        self.port = _free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def _cli(self, *args: str) -> list[str]:
-        return [sys.executable, "-m", "bot.cli", *args, "--database", self.database_url]
-
-    def token(self, user: str) -> str:
-        out = subprocess.run(
-            self._cli("token", "create", user),
-            cwd=self.workdir,
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        return out.stdout.strip()
-
-    def _spawn(self) -> None:
-        with open(self.workdir / "server.log", "ab") as log:  # the child keeps its own copy
-            self.process = subprocess.Popen(
-                self._cli("serve", "--port", str(self.port)),
-                cwd=self.workdir,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-
-    async def start(self) -> None:
-        self._spawn()
-        async with aiohttp.ClientSession() as session:
-            for _ in range(200):
-                try:
-                    async with session.get(f"{self.url}/healthz") as response:
-                        if response.status == 200:
-                            return
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.05)
-        raise AssertionError((self.workdir / "server.log").read_text())
-
-    def kill(self) -> None:
-        assert self.process is not None
-        os.kill(self.process.pid, signal.SIGKILL)
-        self.process.wait()
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
 
 @pytest.fixture
@@ -100,7 +27,7 @@ async def server(database_url: str, tmp_path: Path) -> AsyncIterator[ServerProce
 
 
 async def test_sigkill_loses_no_acknowledged_report_and_keeps_pause(server: ServerProcess) -> None:
-    token = server.token("alice")
+    token = await server.token("alice")
     headers = {"Authorization": f"Bearer {token}"}
     await server.start()
     async with aiohttp.ClientSession(server.url, headers=headers) as http:

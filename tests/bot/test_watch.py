@@ -30,7 +30,7 @@ from bot.client_options import (
 from bot.progress_view import bar_cells, build_view, render_box
 from bot.text_width import display_width
 from bot.watch import watch
-from tests.bot.test_crash_restart import ServerProcess, _free_port
+from tests.bot.server_process import ServerProcess, free_port
 from tests.conftest import CRM_TASK, Api
 
 NOW = datetime(2024, 1, 15, 10, 2, 30, tzinfo=UTC)
@@ -388,7 +388,7 @@ def test_flags_beat_the_environment_which_beats_the_default() -> None:
 
 
 def test_unreachable_server_is_one_clear_line(capsys: pytest.CaptureFixture[str]) -> None:
-    server = f"http://127.0.0.1:{_free_port()}"
+    server = f"http://127.0.0.1:{free_port()}"
     code = main(["watch", "--server", server, "--token", "anything"])
     assert code == 1
     captured = capsys.readouterr()
@@ -646,7 +646,7 @@ async def _spawn_watch(server: ServerProcess, *args: str) -> asyncio.subprocess.
 
 @pytest.mark.slow
 async def test_watch_command_prints_updates_and_exits_on_ctrl_c(server: ServerProcess) -> None:
-    token = server.token("alice")
+    token = await server.token("alice")
     await server.start()
     async with aiohttp.ClientSession(
         server.url, headers={"Authorization": f"Bearer {token}"}
@@ -672,7 +672,7 @@ async def test_watch_command_prints_updates_and_exits_on_ctrl_c(server: ServerPr
 
 @pytest.mark.slow
 async def test_watch_command_reconnects_after_a_server_restart(server: ServerProcess) -> None:
-    token = server.token("alice")
+    token = await server.token("alice")
     await server.start()
     headers = {"Authorization": f"Bearer {token}"}
     async with aiohttp.ClientSession(server.url, headers=headers) as http:
@@ -699,7 +699,7 @@ async def test_watch_command_reconnects_after_a_server_restart(server: ServerPro
 
 @pytest.mark.slow
 def test_console_script_says_when_the_server_is_unreachable(tmp_path: Path) -> None:
-    server = f"http://127.0.0.1:{_free_port()}"
+    server = f"http://127.0.0.1:{free_port()}"
     environ = {**os.environ, "TASKTALK_URL": server, "TASKTALK_TOKEN": "t"}
     done = subprocess.run(
         [str(Path(sys.executable).parent / "tasktalk"), "watch", "abc"],
