@@ -13,7 +13,8 @@ from aiohttp import web
 from bot import api, ws
 from bot.auth import TokenAuthenticator, make_auth_middleware
 from bot.http import error_middleware, json_response
-from bot.keys import HUB, LIMITS, SERVICE, SETTINGS
+from bot.jobs import build_scheduler
+from bot.keys import HUB, LIMITS, SCHEDULER, SERVICE, SETTINGS
 from bot.settings import Settings
 from engine.clock import Clock, SystemClock
 from engine.database import open_database
@@ -36,6 +37,7 @@ def build_app(settings: Settings, clock: Clock | None = None) -> web.Application
     service = TaskService(database, clock, writer)
     hub = ws.EventHub(service, settings.websocket.poll_seconds)
     authenticator = TokenAuthenticator(database, settings.auth.token_cache_seconds)
+    scheduler = build_scheduler(settings.jobs, service)
 
     app = web.Application(
         client_max_size=settings.server.max_body_bytes,
@@ -45,14 +47,17 @@ def build_app(settings: Settings, clock: Clock | None = None) -> web.Application
     app[LIMITS] = settings.limits
     app[SERVICE] = service
     app[HUB] = hub
+    app[SCHEDULER] = scheduler
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await upgrade(database)
         await hub.start()
         writer.add_listener(hub.publish)
         writer.start()
+        scheduler.start()
         log.info("tasktalk ready on %s", database.writer.url.render_as_string())
         yield
+        scheduler.shutdown(wait=False)
         await writer.close()
         await hub.stop()
         await database.dispose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.settings import LimitSettings, Settings
 from engine.service import TaskService
@@ -16,3 +17,4 @@ SETTINGS = web.AppKey("settings", Settings)
 LIMITS = web.AppKey("limits", LimitSettings)
 SERVICE = web.AppKey("service", TaskService)
 HUB: web.AppKey[EventHub] = web.AppKey("hub")
+SCHEDULER = web.AppKey("scheduler", AsyncIOScheduler)

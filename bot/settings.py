@@ -62,6 +62,11 @@ class LimitSettings:
 
 
 @dataclass(frozen=True)
+class JobSettings:
+    slow_check_seconds: float = 30.0
+
+
+@dataclass(frozen=True)
 class LoggingSettings:
     level: str = "INFO"
 
@@ -73,6 +78,7 @@ class Settings:
     auth: AuthSettings = field(default_factory=AuthSettings)
     websocket: WebSocketSettings = field(default_factory=WebSocketSettings)
     limits: LimitSettings = field(default_factory=LimitSettings)
+    jobs: JobSettings = field(default_factory=JobSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
 
 
