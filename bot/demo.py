@@ -19,7 +19,7 @@ from aiohttp import web
 from bot.api_session import ApiRefused, ApiSession
 from bot.app import build_app
 from bot.client import AsyncTask, AsyncTaskClient, Cancelled, Rejected, Restarted
-from bot.client_options import ClientOptions
+from bot.client_options import ClientOptions, local_server
 from bot.demo_plan import CRM_STEPS, SAMPLE_RUNS, crm_task_body, total_seconds
 from bot.plain_text import render
 from bot.settings import Settings
@@ -38,7 +38,7 @@ async def run_demo(settings: Settings, *, speed: float, approve_after: float | N
     await runner.setup()
     host, port = settings.server.host, settings.server.port
     await web.TCPSite(runner, host, port).start()
-    base = f"http://{host}:{port}"
+    base = local_server(host, port)  # 0.0.0.0 is where it listens, not where to connect
     try:
         _say("banner", base=base, user=DEMO_USER, token=token, seconds=total_seconds(speed))
         async with ApiSession(ClientOptions(base, token)) as api:
