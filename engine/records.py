@@ -22,6 +22,8 @@ class SubstepState:
     position: int
     name: str
     status: SubstepStatus = SubstepStatus.PENDING
+    #: Whether a row exists for it: the writer inserts new substeps and updates stored ones.
+    stored: bool = False
 
     @property
     def done(self) -> bool:
@@ -56,7 +58,9 @@ class StepState:
 
     def copy(self) -> StepState:
         clone = _bare_copy(self)
-        clone.substeps = [SubstepState(s.position, s.name, s.status) for s in self.substeps]
+        clone.substeps = [
+            SubstepState(s.position, s.name, s.status, s.stored) for s in self.substeps
+        ]
         return clone
 
 

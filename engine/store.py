@@ -144,7 +144,7 @@ def _assemble(conn: Connection, task_rows: Sequence[Any]) -> dict[str, TaskState
     for row in substep_rows:
         step = steps[row["task_id"]][row["step_order"] - 1]
         step.substeps.append(
-            SubstepState(row["position"], row["name"], SubstepStatus(row["status"]))
+            SubstepState(row["position"], row["name"], SubstepStatus(row["status"]), stored=True)
         )
     result: dict[str, TaskState] = {}
     for row in task_rows:
@@ -167,7 +167,7 @@ def prepare_save(
     task_updates: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
     step_updates: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
     new_substeps: list[dict[str, Any]] = []
-    changed_substeps: list[dict[str, Any]] = []
+    changed_substeps: list[tuple[Any, ...]] = []
     for task in tasks:
         if not task.dirty:
             continue
@@ -190,15 +190,21 @@ def prepare_save(
                 step.saved_image = image
         for step in task.steps:
             for substep in step.substeps:
-                if task.is_new or (step.order, substep.position) in task.dirty_substeps:
-                    row = {
-                        "b_task_id": task.id,
-                        "b_step_order": step.order,
-                        "b_position": substep.position,
-                        "name": substep.name,
-                        "status": str(substep.status),
-                    }
-                    (new_substeps if task.is_new else changed_substeps).append(row)
+                if substep.stored and (step.order, substep.position) in task.dirty_substeps:
+                    changed_substeps.append(
+                        (substep.status.value, task.id, step.order, substep.position)
+                    )
+                elif not substep.stored:
+                    new_substeps.append(
+                        {
+                            "task_id": task.id,
+                            "step_order": step.order,
+                            "position": substep.position,
+                            "name": substep.name,
+                            "status": substep.status.value,
+                        }
+                    )
+                    substep.stored = True
         task.mark_saved()
     bulk = BulkWrite(sqlite)
     if new_tasks:
@@ -209,8 +215,9 @@ def prepare_save(
         bulk.then(lambda conn: conn.execute(insert(steps_t), new_steps))
     for columns, rows in step_updates.items():
         bulk.update(steps_t, columns, ("task_id", "step_order"), rows)
-    if new_substeps or changed_substeps:
-        bulk.then(lambda conn: _save_substeps(conn, new_substeps, changed_substeps))
+    if new_substeps:
+        bulk.then(lambda conn: conn.execute(insert(substeps_t), new_substeps))
+    bulk.update(substeps_t, ("status",), ("task_id", "step_order", "position"), changed_substeps)
     bulk.insert(
         history_t,
         ("task_id", "step", "percent", "status", "updated_at"),
@@ -272,41 +279,6 @@ def queue_step_stats(
     bulk.insert(stats_t, ("kind", "step_key", *columns), inserts)
 
 
-def _save_substeps(
-    conn: Connection, new: list[dict[str, Any]], changed: list[dict[str, Any]]
-) -> None:
-    if changed:
-        keys = {(r["b_task_id"], r["b_step_order"], r["b_position"]) for r in changed}
-        found = conn.execute(
-            select(substeps_t.c.task_id, substeps_t.c.step_order, substeps_t.c.position).where(
-                tuple_(substeps_t.c.task_id, substeps_t.c.step_order, substeps_t.c.position).in_(
-                    list(keys)
-                )
-            )
-        )
-        existing = {tuple(row) for row in found}
-        updates = [
-            r for r in changed if (r["b_task_id"], r["b_step_order"], r["b_position"]) in existing
-        ]
-        new = new + [r for r in changed if r not in updates]
-        if updates:
-            stmt = (
-                update(substeps_t)
-                .where(
-                    substeps_t.c.task_id == bindparam("b_task_id"),
-                    substeps_t.c.step_order == bindparam("b_step_order"),
-                    substeps_t.c.position == bindparam("b_position"),
-                )
-                .values(status=bindparam("status"))
-            )
-            conn.execute(stmt, [{k: r[k] for k in (*_SUBSTEP_KEYS, "status")} for r in updates])
-    if new:
-        conn.execute(insert(substeps_t), [_unprefixed(r) for r in new])
-
-
-_SUBSTEP_KEYS = ("b_task_id", "b_step_order", "b_position")
-
-
 def _number_events(bulk: BulkWrite, counter: int, changes: ChangeSet) -> list[Event]:
     """Number the batch's events after `counter` (locked since the batch began)."""
     if not changes.events:
@@ -349,11 +321,6 @@ def _queue_update(
     changed = image if saved is None else {k: v for k, v in image.items() if saved[k] != v}
     if changed:
         updates.setdefault(tuple(changed), []).append((*changed.values(), *keys))
-
-
-def _unprefixed(row: dict[str, Any]) -> dict[str, Any]:
-    renamed = {"b_task_id": "task_id", "b_step_order": "step_order", "b_position": "position"}
-    return {renamed.get(k, k): v for k, v in row.items()}
 
 
 def encode_data(data: dict[str, Any]) -> str:
