@@ -1,37 +1,10 @@
 """`import tasktalk`: the producer client under the distribution's own name.
 
 The code lives in `bot.client`; this module only gives producers the import they expect
-(`from tasktalk import TaskClient`).
+(`from tasktalk import TaskClient`), re-exporting exactly what `bot.client` exports.
 """
 
 from __future__ import annotations
 
-from bot.client import (
-    AsyncTask,
-    AsyncTaskClient,
-    Backoff,
-    Cancelled,
-    ClientSetupError,
-    Rejected,
-    RequestRefused,
-    Restarted,
-    ServerUnreachable,
-    Task,
-    TaskClient,
-    TaskTalkError,
-)
-
-__all__ = [
-    "AsyncTask",
-    "AsyncTaskClient",
-    "Backoff",
-    "Cancelled",
-    "ClientSetupError",
-    "Rejected",
-    "RequestRefused",
-    "Restarted",
-    "ServerUnreachable",
-    "Task",
-    "TaskClient",
-    "TaskTalkError",
-]
+from bot.client import *  # noqa: F403 - the re-export is the point
+from bot.client import __all__ as __all__
