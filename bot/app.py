@@ -10,11 +10,12 @@ from importlib import resources
 import yaml
 from aiohttp import web
 
-from bot import api, ws
+from bot import api, chat_api, ws
 from bot.auth import TokenAuthenticator, make_auth_middleware
+from bot.conversation import Conversation
 from bot.http import error_middleware, json_response
 from bot.jobs import build_scheduler
-from bot.keys import HUB, LIMITS, SCHEDULER, SERVICE, SETTINGS
+from bot.keys import CONVERSATION, HUB, LIMITS, SCHEDULER, SERVICE, SETTINGS
 from bot.settings import Settings
 from engine.clock import Clock, SystemClock
 from engine.database import open_database
@@ -48,6 +49,7 @@ def build_app(settings: Settings, clock: Clock | None = None) -> web.Application
     app[SERVICE] = service
     app[HUB] = hub
     app[SCHEDULER] = scheduler
+    app[CONVERSATION] = Conversation(service)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await upgrade(database)
@@ -64,6 +66,7 @@ def build_app(settings: Settings, clock: Clock | None = None) -> web.Application
 
     app.cleanup_ctx.append(lifecycle)
     api.add_routes(app)
+    app.router.add_post("/api/chat", chat_api.chat)
     app.router.add_get("/ws/tasks", ws.tasks_socket)
     app.router.add_get("/ws/tasks/{task_id}", ws.task_socket)
     app.router.add_get("/healthz", healthz)

@@ -1,4 +1,4 @@
-"""The `tasktalk` command: serve, demo, token create, db upgrade, watch, run."""
+"""The `tasktalk` command: serve, demo, token create, db upgrade, watch, ask, run."""
 
 from __future__ import annotations
 
@@ -94,6 +94,16 @@ def _parser() -> argparse.ArgumentParser:
     watch.add_argument("--once", action="store_true", help="print the progress box once and exit")
     add_client_options(watch)
     watch.set_defaults(run=_watch)
+
+    ask = commands.add_parser(
+        "ask",
+        help="say something to your tasks, as in chat",
+        description='tasktalk ask "How\'s my CRM task going?"   |   tasktalk ask "pause it"',
+    )
+    ask.add_argument("text", nargs="+", metavar="TEXT", help="the message (quote it)")
+    ask.add_argument("--conversation", help="keep a separate conversation context under this name")
+    add_client_options(ask)
+    ask.set_defaults(run=_ask)
 
     run = commands.add_parser(
         "run",
@@ -226,6 +236,13 @@ def _watch(args: argparse.Namespace, settings: Settings) -> int:
             once=args.once,
         )
     )
+
+
+def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.ask import ask
+
+    options = client_options(args, settings)
+    return asyncio.run(ask(options, " ".join(args.text), args.conversation, sys.stdout))
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:

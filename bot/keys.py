@@ -11,6 +11,7 @@ from bot.settings import LimitSettings, Settings
 from engine.service import TaskService
 
 if TYPE_CHECKING:
+    from bot.conversation import Conversation
     from bot.ws import EventHub
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -18,3 +19,4 @@ LIMITS = web.AppKey("limits", LimitSettings)
 SERVICE = web.AppKey("service", TaskService)
 HUB: web.AppKey[EventHub] = web.AppKey("hub")
 SCHEDULER = web.AppKey("scheduler", AsyncIOScheduler)
+CONVERSATION: web.AppKey[Conversation] = web.AppKey("conversation")

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from adapters.base import Button
 from bot.settings import LimitSettings
 from engine.commands import StepPlan, StepReport, SubstepReport, TaskPlan
 from engine.states import StepStatus, SubstepStatus
@@ -137,6 +139,43 @@ def parse_reject(body: Any, limits: LimitSettings) -> str | None:
     obj = _object(body, None)
     _only(obj, ("reason",), None)
     return _optional_text(obj.get("reason"), "reason", limits.error_chars)
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """`POST /api/chat`: a message (`text`) or a pressed button, in one conversation."""
+
+    text: str | None
+    button: Button | None
+    conversation: str
+    format: str
+
+
+#: Longest chat message accepted: far beyond any real one, short of abuse.
+CHAT_TEXT_CHARS = 4_000
+CHAT_FORMATS = ("plain", "slack", "telegram", "email")
+
+
+def parse_chat_request(body: Any) -> ChatRequest:
+    obj = _object(body, None)
+    _only(obj, ("text", "button", "conversation", "format"), None)
+    if ("text" in obj) == ("button" in obj):
+        raise RequestInvalid("text", "Send either text (a message) or button (a pressed button).")
+    text = _text(obj["text"], "text", CHAT_TEXT_CHARS) if "text" in obj else None
+    pressed = _button(obj["button"]) if "button" in obj else None
+    conversation = _optional_text(obj.get("conversation"), "conversation", 200) or ""
+    fmt = _choice(obj.get("format", "plain"), "format", CHAT_FORMATS)
+    return ChatRequest(text, pressed, conversation, fmt)
+
+
+def _button(raw: Any) -> Button:
+    obj = _object(raw, "button")
+    _only(obj, ("action", "task_id", "step", "label"), "button")
+    action = _text(obj.get("action"), "button.action", 40)
+    task_id = _optional_text(obj.get("task_id"), "button.task_id", 32)
+    step = obj.get("step")
+    order = None if step is None else _integer(step, "button.step", 1, 100_000)
+    return Button(str(obj.get("label") or ""), action, task_id, order)
 
 
 def parse_time(value: Any, field: str) -> datetime | None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -116,6 +117,32 @@ async def events_between(
     return [_event(row) for row in await conn.execute(query)]
 
 
+async def recent_events(
+    conn: AsyncConnection,
+    owner_id: int,
+    *,
+    after: int,
+    since: datetime | None,
+    types: Collection[str],
+    limit: int,
+) -> list[Event]:
+    """The owner's newest events of `types` above seq `after` (and at or after `since`, if given),
+    newest first, at most `limit`: a summary of what happened lately."""
+    query = (
+        select(events_t)
+        .where(
+            events_t.c.owner_id == owner_id,
+            events_t.c.seq > after,
+            events_t.c.type.in_(list(types)),
+        )
+        .order_by(events_t.c.seq.desc())
+        .limit(limit)
+    )
+    if since is not None:
+        query = query.where(events_t.c.at >= since)
+    return [_event(row) for row in await conn.execute(query)]
+
+
 async def events_after(conn: AsyncConnection, after: int, limit: int) -> list[Event]:
     """Everyone's events above `after`, oldest first: what the hub has not yet dispatched."""
     query = select(events_t).where(events_t.c.seq > after).order_by(events_t.c.seq).limit(limit)
@@ -127,5 +154,27 @@ async def last_seq(conn: AsyncConnection) -> int:
     return int(value or 0)
 
 
+async def owner_last_seq(conn: AsyncConnection, owner_id: int) -> int:
+    """The newest event of the owner's tasks: changes exactly when one of them changes."""
+    query = select(func.max(events_t.c.seq)).where(events_t.c.owner_id == owner_id)
+    return int((await conn.execute(query)).scalar() or 0)
+
+
 def _event(row: Any) -> Event:
     return Event(row.seq, row.type, row.task_id, row.owner_id, row.at, orjson.loads(row.data))
+
+
+async def task_summaries(
+    conn: AsyncConnection, owner_id: int, limit: int
+) -> list[tuple[str, str, str, datetime, str]]:
+    """(id, title, status, updated_at, kind) of the owner's most recently updated tasks:
+    what a chat needs to tell which task a person means, without loading any steps."""
+    query = (
+        select(
+            tasks_t.c.id, tasks_t.c.title, tasks_t.c.status, tasks_t.c.updated_at, tasks_t.c.kind
+        )
+        .where(tasks_t.c.owner_id == owner_id)
+        .order_by(tasks_t.c.updated_at.desc())
+        .limit(limit)
+    )
+    return [(r[0], r[1], r[2], r[3], r[4] or "") for r in await conn.execute(query)]

@@ -335,6 +335,34 @@ class TaskService:
         async with self.database.read() as conn:
             return await queries.last_seq(conn)
 
+    async def task_summaries(
+        self, owner_id: int, limit: int
+    ) -> tuple[int, list[tuple[str, str, str, datetime, str]]]:
+        """The owner's last event seq and (id, title, status, updated_at, kind) of their most
+        recently updated tasks, from one snapshot: a chat's candidates and their version."""
+        async with self.database.read() as conn:
+            seq = await queries.owner_last_seq(conn, owner_id)
+            return seq, await queries.task_summaries(conn, owner_id, limit)
+
+    async def recent_events(
+        self,
+        owner_id: int,
+        *,
+        after: int,
+        since: datetime | None,
+        types: Collection[str],
+        limit: int,
+    ) -> list[Event]:
+        """The owner's newest events of `types` after seq `after` and time `since`."""
+        async with self.database.read() as conn:
+            return await queries.recent_events(
+                conn, owner_id, after=after, since=since, types=types, limit=limit
+            )
+
+    async def owner_last_seq(self, owner_id: int) -> int:
+        async with self.database.read() as conn:
+            return await queries.owner_last_seq(conn, owner_id)
+
 
 def _producer_time(at: datetime | None, now: datetime) -> datetime:
     if at is None:
