@@ -10,7 +10,7 @@ from importlib import resources
 import yaml
 from aiohttp import web
 
-from bot import api, chat_api, ws
+from bot import api, chat_api, subscriptions_api, ws
 from bot.auth import TokenAuthenticator, make_auth_middleware
 from bot.conversation import Conversation
 from bot.http import error_middleware, json_response
@@ -67,6 +67,7 @@ def build_app(settings: Settings, clock: Clock | None = None) -> web.Application
     app.cleanup_ctx.append(lifecycle)
     api.add_routes(app)
     app.router.add_post("/api/chat", chat_api.chat)
+    subscriptions_api.add_routes(app)
     app.router.add_get("/ws/tasks", ws.tasks_socket)
     app.router.add_get("/ws/tasks/{task_id}", ws.task_socket)
     app.router.add_get("/healthz", healthz)

@@ -7,6 +7,7 @@ engine's own sentence, so every surface explains a refusal the same way.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -19,6 +20,12 @@ from bot.progress_view import Span, build_view, elapsed_span
 from bot.step_choice import choose_step
 from engine.errors import DomainError
 from engine.service import TaskService
+from engine.subscriptions import (
+    CHANNELS,
+    DEFAULT_MIN_TASK_MINUTES,
+    NOTIFIABLE_EVENTS,
+    Subscription,
+)
 from intents import Candidate, CandidateIndex, Intent, IntentName
 
 #: Log lines shown when the person doesn't say how many, and the most ever shown in chat.
@@ -51,6 +58,30 @@ STEP_COMMANDS = frozenset(
 
 
 @dataclass(frozen=True)
+class Place:
+    """Where a conversation happens: the channel, and the address that reaches the person
+    there (a Telegram chat id, a Slack channel); "notify me" with no channel means here."""
+
+    channel: str
+    address: str | None = None
+
+
+WEB = Place("web")
+SUBSCRIPTIONS = frozenset({IntentName.SUBSCRIBE, IntentName.UNSUBSCRIBE})
+#: What "tell me when it finishes" means: either way it ends.
+FINISHING = ("task_complete", "task_failed")
+#: Events of a subscription that names none.
+DEFAULT_EVENTS = ("approval_needed", "task_complete", "task_failed", "step_slow")
+_EMAIL_IN_TEXT = re.compile(r"[^@\s<>,;:()\[\]]+@[^@\s<>,;:()\[\]]+\.[A-Za-z]{2,}")
+
+
+def without_addresses(text: str) -> str:
+    """The message with email addresses taken out, so "email me at a@b.co" is not read as
+    naming a task "a b"; the address itself is picked up by `subscribe`."""
+    return _EMAIL_IN_TEXT.sub(" ", text).replace(" at  ", " ")
+
+
+@dataclass(frozen=True)
 class Speaker:
     """Who is talking: a tasktalk user (a chat identity is linked to one before this)."""
 
@@ -59,9 +90,13 @@ class Speaker:
 
 
 class ChatActions:
-    def __init__(self, service: TaskService, fmt: Format) -> None:
+    def __init__(
+        self, service: TaskService, fmt: Format, place: Place = WEB, text: str = ""
+    ) -> None:
         self.service = service
         self.fmt = fmt
+        self.place = place
+        self.text = text
         #: Set by a restart: the new attempt, which "it" means from now on.
         self.followed: str | None = None
 
@@ -92,6 +127,8 @@ class ChatActions:
             IntentName.ETA: self.eta,
             IntentName.LOGS: self.logs,
         }
+        handlers[IntentName.SUBSCRIBE] = self.subscribe
+        handlers[IntentName.UNSUBSCRIBE] = self.unsubscribe
         handlers.update(dict.fromkeys(TASK_COMMANDS, self.task_command))
         handlers.update(dict.fromkeys(STEP_COMMANDS, self.step_command))
         return handlers
@@ -156,6 +193,79 @@ class ChatActions:
             step_name=choice.name,
             reason=reason,
         )
+
+    async def on_all_tasks(self, speaker: Speaker, intent: Intent) -> OutgoingMessage:
+        """Subscribe or unsubscribe for every task (the message named none)."""
+        if intent.name is IntentName.SUBSCRIBE:
+            return await self.subscribe(speaker, intent, None)
+        return await self.unsubscribe(speaker, intent, None)
+
+    async def subscribe(
+        self, speaker: Speaker, intent: Intent, task: Candidate | None
+    ) -> OutgoingMessage:
+        channel = str(intent.arguments.get("channel") or self.place.channel)
+        if channel not in CHANNELS:
+            channel = self.place.channel
+        event = str(intent.arguments.get("event") or "")
+        events = (
+            FINISHING
+            if event in FINISHING
+            else (event,)
+            if event in NOTIFIABLE_EVENTS
+            else DEFAULT_EVENTS
+        )
+        address = await self._address(speaker, channel)
+        if channel in ("email", "telegram", "slack") and address is None:
+            return self.message("need_address", channel=channel)
+        scope = task.id if task else None
+        existing = [
+            s
+            for s in await self.service.subscriptions(speaker.user_id)
+            if s.channel == channel and s.task_id == scope
+        ]
+        if existing:
+            events = tuple(dict.fromkeys((*existing[0].events, *events)))
+        wanted = Subscription(
+            user_id=speaker.user_id,
+            channel=channel,
+            events=events,
+            address=address,
+            task_id=scope,
+            min_task_minutes=0 if task else DEFAULT_MIN_TASK_MINUTES.get(channel, 0),
+            quiet_hours=existing[0].quiet_hours if existing else None,
+        )
+        stored = await self.service.subscribe(wanted)
+        return self.message("subscribed", subscription=stored, title=task.title if task else None)
+
+    async def unsubscribe(
+        self, speaker: Speaker, intent: Intent, task: Candidate | None
+    ) -> OutgoingMessage:
+        channel = intent.arguments.get("channel")
+        removed = await self.service.unsubscribe(
+            speaker.user_id,
+            channel=str(channel) if channel in CHANNELS else None,
+            task_id=task.id if task else None,
+        )
+        remaining = await self.service.subscriptions(speaker.user_id)
+        return self.message(
+            "unsubscribed",
+            removed=removed,
+            channel=channel if channel in CHANNELS else None,
+            title=task.title if task else None,
+            still=sorted({s.channel for s in remaining if s.task_id is None}) if task else [],
+        )
+
+    async def _address(self, speaker: Speaker, channel: str) -> str | None:
+        """The address to notify on `channel`: one in the message, the one they gave
+        before, or this conversation's own when it happens on that channel."""
+        if channel == "email":
+            typed = _EMAIL_IN_TEXT.search(self.text)
+            if typed is not None:
+                return typed.group(0)
+        for known in await self.service.subscriptions(speaker.user_id):
+            if known.channel == channel and known.address:
+                return known.address
+        return self.place.address if channel == self.place.channel else None
 
     async def confirm(
         self, speaker: Speaker, intent: Intent, task: Candidate, buttons: tuple[Button, ...]

@@ -16,7 +16,14 @@ calls `say` for text and `press` for a button. Decisions:
 from __future__ import annotations
 
 from adapters.base import Button, OutgoingMessage
-from bot.chat_actions import ChatActions, Speaker
+from bot.chat_actions import (
+    SUBSCRIPTIONS,
+    WEB,
+    ChatActions,
+    Place,
+    Speaker,
+    without_addresses,
+)
 from bot.chat_buttons import button
 from bot.chat_text import Format
 from bot.conversation_context import ConversationContext, ConversationContexts, PendingQuestion
@@ -48,7 +55,7 @@ _SOCIAL_REPLIES = {
 #: Button actions that are not intents.
 DISMISS = "dismiss"
 
-__all__ = ["Conversation", "Speaker"]
+__all__ = ["Conversation", "Place", "Speaker"]
 
 
 class Conversation:
@@ -64,13 +71,20 @@ class Conversation:
         self.candidates = candidates or TaskCandidates(service)
 
     async def say(
-        self, speaker: Speaker, text: str, *, conversation: str = "", fmt: Format = Format.PLAIN
+        self,
+        speaker: Speaker,
+        text: str,
+        *,
+        conversation: str = "",
+        fmt: Format = Format.PLAIN,
+        place: Place = WEB,
     ) -> list[OutgoingMessage]:
         """The replies to one message; `conversation` names the chat (one context per
-        speaker per chat, so "it" in a group means the speaker's own last task)."""
+        speaker per chat, so "it" in a group means the speaker's own last task) and `place`
+        the channel and address it happens at ("notify me here")."""
         context = self.contexts.get(f"{speaker.user_id}:{conversation}")
         async with context.lock:
-            return await _Turn(self, speaker, context, fmt).message(text)
+            return await _Turn(self, speaker, context, fmt, place, text).message(text)
 
     async def press(
         self,
@@ -79,11 +93,12 @@ class Conversation:
         *,
         conversation: str = "",
         fmt: Format = Format.PLAIN,
+        place: Place = WEB,
     ) -> list[OutgoingMessage]:
         """The replies to a button: an explicit action on the button's own task."""
         context = self.contexts.get(f"{speaker.user_id}:{conversation}")
         async with context.lock:
-            return await _Turn(self, speaker, context, fmt).button(pressed)
+            return await _Turn(self, speaker, context, fmt, place, "").button(pressed)
 
 
 class _Turn:
@@ -95,16 +110,18 @@ class _Turn:
         speaker: Speaker,
         context: ConversationContext,
         fmt: Format,
+        place: Place,
+        text: str,
     ) -> None:
         self.service = conversation.service
         self.candidates = conversation.candidates
         self.speaker = speaker
         self.context = context
-        self.actions = ChatActions(conversation.service, fmt)
+        self.actions = ChatActions(conversation.service, fmt, place, text)
         self.replies: list[OutgoingMessage] = []
 
     async def message(self, text: str) -> list[OutgoingMessage]:
-        intents = parse(text)
+        intents = parse(without_addresses(text))
         pending = self.context.pending
         self.context.pending = None
         answerable = pending is not None and not pending.expired and _may_answer(intents)
@@ -164,9 +181,8 @@ class _Turn:
                 reply, seen = await self.actions.changes(self.speaker, self.context.changes_seen)
                 self.context.changes_seen = seen
                 self.replies.append(reply)
-            elif intent.name in (IntentName.SUBSCRIBE, IntentName.UNSUBSCRIBE):
-                if not await self._subscription(intent, index):
-                    return
+            elif intent.name in SUBSCRIPTIONS and intent.reference is None:
+                self.replies.append(await self.actions.on_all_tasks(self.speaker, intent))
             elif not await self._on_task(intent, intents[position + 1 :], index):
                 return
 
@@ -193,10 +209,6 @@ class _Turn:
     async def _act(self, intent: Intent, task: Candidate) -> None:
         reply, self.context.last_task_id = await self.actions.on_task(self.speaker, intent, task)
         self.replies.append(reply)
-
-    async def _subscription(self, intent: Intent, index: CandidateIndex) -> bool:
-        self._say("unknown")
-        return True
 
     # --- questions ----------------------------------------------------------------------
 
@@ -267,7 +279,7 @@ class _Turn:
             same = intent.reference in (None, reference) or (
                 intent.reference is not None and fold(intent.reference) in _PRONOUNS
             )
-            if intent.needs_task and same:
+            if (intent.needs_task or intent.name in SUBSCRIPTIONS) and same:
                 await self._act(intent, task)
             else:
                 await self._run(list(intents[position:]), index)

@@ -218,3 +218,26 @@ class TaskLog(Base):
     level: Mapped[str] = mapped_column(String(16))
     message: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SubscriptionRow(Base):
+    """Who is notified where: one row per user, channel and scope (`task_id` "" = every
+    task), so "email me when the CRM finishes" sits beside a general email subscription."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (
+        UniqueConstraint("user_id", "channel", "task_id", name="uq_subscriptions_scope"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(16))
+    task_id: Mapped[str] = mapped_column(String(32))
+    address: Mapped[str | None] = mapped_column(String(500))
+    events: Mapped[str] = mapped_column(Text)  # JSON list of event types
+    min_task_minutes: Mapped[int] = mapped_column(Integer)
+    quiet_start: Mapped[str | None] = mapped_column(String(5))  # "22:00"
+    quiet_end: Mapped[str | None] = mapped_column(String(5))
+    quiet_tz: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

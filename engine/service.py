@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from engine import commands, queries
+from engine import commands, queries, subscriptions
 from engine.clock import Clock
 from engine.database import Database
 from engine.errors import InvalidInput, NotFound
@@ -19,6 +19,7 @@ from engine.eta_watch import flag_slow_steps
 from engine.events import ChangeSet, Event, LogLine
 from engine.progress import control_for, progress_document
 from engine.records import TaskState
+from engine.subscriptions import Subscription
 from engine.writer import Batch, CommandWriter
 
 #: How far a producer's clock may run ahead of ours before its `at` is refused.
@@ -358,6 +359,30 @@ class TaskService:
             return await queries.recent_events(
                 conn, owner_id, after=after, since=since, types=types, limit=limit
             )
+
+    # --- subscriptions --------------------------------------------------------------------
+
+    async def subscribe(self, wanted: Subscription) -> Subscription:
+        """Create or replace the subscription for its user, channel and scope."""
+        async with self.database.write() as conn:
+            if wanted.task_id is not None and not await queries.owns(
+                conn, wanted.user_id, wanted.task_id
+            ):
+                raise NotFound(f"There is no task {wanted.task_id}.", field="task_id")
+            return await subscriptions.put_subscription(conn, wanted, self.clock.now())
+
+    async def unsubscribe(
+        self, user_id: int, *, channel: str | None = None, task_id: str | None = None
+    ) -> list[Subscription]:
+        """Remove matching subscriptions (None matches any); returns the removed ones."""
+        async with self.database.write() as conn:
+            return await subscriptions.delete_subscriptions(
+                conn, user_id, channel=channel, task_id=task_id
+            )
+
+    async def subscriptions(self, user_id: int) -> list[Subscription]:
+        async with self.database.read() as conn:
+            return await subscriptions.subscriptions_of(conn, user_id)
 
     async def owner_last_seq(self, owner_id: int) -> int:
         async with self.database.read() as conn:
