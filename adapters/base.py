@@ -25,6 +25,9 @@ class Button:
 class OutgoingMessage:
     text: str  # in the channel's format (plain, Slack mrkdwn, Telegram HTML, email HTML)
     buttons: tuple[Button, ...] = ()
+    subject: str = ""  # one line, for channels with a subject (email); others ignore it
+    plain_text: str | None = None  # the plain rendering, sent beside `text` where a channel can
+    key: str | None = None  # the delivery's idempotency key; email derives its Message-ID from it
 
 
 @dataclass(frozen=True, slots=True)

@@ -72,6 +72,20 @@ class LoggingSettings:
 
 
 @dataclass(frozen=True)
+class EmailSettings:
+    """SMTP for email notifications; an empty `host` means no email channel."""
+
+    host: str = ""
+    port: int = 587
+    starttls: bool = True
+    username: str = ""
+    password: str = field(default="", repr=False)  # never printed with the settings
+    sender: str = ""
+    timeout_seconds: float = 30.0
+    local_hostname: str = ""
+
+
+@dataclass(frozen=True)
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
@@ -80,6 +94,7 @@ class Settings:
     limits: LimitSettings = field(default_factory=LimitSettings)
     jobs: JobSettings = field(default_factory=JobSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
+    email: EmailSettings = field(default_factory=EmailSettings)
 
 
 def load_settings(
