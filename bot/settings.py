@@ -119,7 +119,7 @@ def load_settings(
     for name, value in environ.items():
         if name.startswith(ENV_PREFIX) and "__" in name:
             keys = name[len(ENV_PREFIX) :].lower().split("__")
-            _set(raw, keys, yaml.safe_load(value) if value else value, name)
+            _set(raw, keys, value, name)  # text as given: a password "0123" stays "0123"
     for dotted, value in (overrides or {}).items():
         if value is not None:
             _set(raw, dotted.split("."), value, dotted)
@@ -192,7 +192,9 @@ def _coerce(value: Any, hint: Any, name: str) -> Any:
                 return value
             return str(value).strip().lower() in ("1", "true", "yes", "on")
         if text.startswith("tuple"):
-            if isinstance(value, str):
+            if isinstance(value, str) and value.strip().startswith("["):
+                value = yaml.safe_load(value)  # a YAML list from the environment
+            elif isinstance(value, str):
                 value = [v.strip() for v in value.split(",") if v.strip()]
             return tuple(str(v) for v in value or ())
         return str(value)

@@ -50,3 +50,9 @@ def test_a_typo_in_the_email_section_is_named(tmp_path: Path) -> None:
     config.write_text("email:\n  hots: smtp.example.com\n")
     with pytest.raises(SettingsError, match=r"Unknown setting email\.hots"):
         load_settings(config, environ={})
+
+
+def test_a_password_from_the_environment_stays_exactly_as_typed() -> None:
+    for secret in ("0123", "yes", "1e3", "null", "[x]"):
+        settings = load_settings(None, environ={"TASKTALK_EMAIL__PASSWORD": secret})
+        assert settings.email.password == secret
