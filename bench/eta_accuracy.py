@@ -1,6 +1,6 @@
 """ETA backtest: remaining-time error of `engine.eta` vs two baselines on synthetic history.
 
-    .venv/bin/python bench/eta_accuracy.py                 # 4000 tasks, seed 5, ~10 s
+    .venv/bin/python bench/eta_accuracy.py                 # 4000 tasks, seed 5, ~3 s
     .venv/bin/python bench/eta_accuracy.py --tasks 8000 --seed 7
 
 The generator (seeded) produces tasks of three kinds, each a fixed plan of step keys, with
@@ -27,7 +27,13 @@ teach. Estimators, on the same data:
 * ema: tqdm's rate smoothing (alpha 0.3) over reports every 10 s of active time;
 * linear: elapsed / steps done x steps left (elapsed / fraction x rest before any step ends).
 
-Baselines see active time too (a wall-clock EMA would fare worse after pauses).
+Baselines see active time too (a wall-clock EMA would fare worse after pauses). Two
+references that see what no estimator can: "oracle" knows each step's true median (not
+the task's pace nor any noise) and prorates the current step by its progress; "ideal" is
+the engine's own model fed perfect priors (true medians times the task's true pace), so
+engine - ideal is what better learning could still win; what ideal misses is mostly noise a
+snapshot of progress cannot reveal (step noise, the progress-vs-time curve, outliers, stalls).
+"in p10-p90" is how often the truth fell inside the engine's range (80% if calibrated).
 """
 
 from __future__ import annotations
@@ -41,12 +47,12 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from engine.eta import estimate
+from engine.eta import estimate, step_remainder
 from engine.eta_watch import learn
 from engine.events import StepDuration
 from engine.records import StepState, TaskState
 from engine.states import StepStatus, TaskStatus
-from engine.statistics import StepStats, log_complexity
+from engine.statistics import LogNormal, StepStats, log_complexity, sum_of_lognormals
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 CHECKPOINTS = (0.25, 0.50, 0.75)
@@ -84,6 +90,7 @@ STALL_RATE = 0.08
 SKIP_RATE = 0.04
 PAUSE_RATE = 0.10
 REPORT_EVERY = 10.0
+STALL_MOMENTS = (60.0, 300.0, 600.0, 3600.0)
 EMA_ALPHA = 0.3
 
 
@@ -119,6 +126,7 @@ class SimTask:
     pause: float
     medians: tuple[float, ...]  # the generator's true median per step (for the oracle)
     weights: tuple[float, ...]  # step weights the producer declares
+    pace: float = 1.0  # the task's pace factor (for the ideal estimate only)
 
     def share(self, index: int) -> float:
         return self.weights[index] / sum(self.weights)
@@ -157,7 +165,7 @@ def generate(
             )
         pause = rng.uniform(600, 3600) if rng.random() < PAUSE_RATE else 0.0
         weights = tuple(base * tables**beta if weighted else 1.0 for _, base, beta in KINDS[kind])
-        tasks.append(SimTask(kind, tables, tuple(steps), pause, tuple(medians), weights))
+        tasks.append(SimTask(kind, tables, tuple(steps), pause, tuple(medians), weights, pace))
     return tasks
 
 
@@ -268,11 +276,25 @@ def oracle_estimate(task: SimTask, index: int, inside: float) -> float:
     return task.medians[index] * share + sum(task.medians[index + 1 :])
 
 
+def ideal_estimate(task: SimTask, index: int, inside: float, step_sigma: float) -> float:
+    """The engine's model with perfect priors: each step's true median times the task's
+    pace, spread `step_sigma`. What is left of its error no snapshot can reveal."""
+    current = task.steps[index]
+    length = LogNormal(math.log(task.medians[index] * task.pace), step_sigma)
+    parts = [step_remainder(length, inside, current.progress(inside))]
+    parts += [LogNormal(math.log(m * task.pace), step_sigma) for m in task.medians[index + 1 :]]
+    return sum_of_lognormals(parts).median
+
+
 def ape(estimate_s: float, truth: float) -> float:
     return 100.0 * abs(estimate_s - truth) / truth
 
 
-def backtest(tasks: list[SimTask], warmup: int) -> dict[tuple[str, str, float], list[float]]:
+def backtest(
+    tasks: list[SimTask], warmup: int, step_sigma: float = STEP_SIGMA
+) -> dict[tuple[str, str, float], list[float]]:
+    """Errors per (estimator, class, checkpoint); "inside" holds 100 when the truth fell
+    within the engine's p10-p90 range and 0 when not."""
     errors: dict[tuple[str, str, float], list[float]] = {}
     stats: dict[tuple[str, str], StepStats] = {}
     for number, task in enumerate(tasks):
@@ -290,11 +312,15 @@ def backtest(tasks: list[SimTask], warmup: int) -> dict[tuple[str, str, float], 
                 ours = found.seconds if found is not None else math.inf
                 cls = task.complexity_class
                 errors.setdefault(("engine", cls, q), []).append(ape(ours, truth))
+                inside_range = found is not None and found.low <= truth <= found.high
+                errors.setdefault(("inside", cls, q), []).append(100.0 * inside_range)
                 errors.setdefault(("ema", cls, q), []).append(ape(ema, truth))
                 linear = linear_estimate(task, index, elapsed, q)
                 errors.setdefault(("linear", cls, q), []).append(ape(linear, truth))
                 oracle = oracle_estimate(task, index, inside)
                 errors.setdefault(("oracle", cls, q), []).append(ape(oracle, truth))
+                ideal = ideal_estimate(task, index, inside, step_sigma)
+                errors.setdefault(("ideal", cls, q), []).append(ape(ideal, truth))
         x = log_complexity(task.tables, None)
         durations = [
             StepDuration(task.kind, s.key, x, s.duration) for s in task.steps if not s.skipped
@@ -331,6 +357,24 @@ def cost_per_estimate(rows: int, rng: random.Random) -> float:
     return best / repeats * 1e6
 
 
+def stalled_estimates(rng: random.Random) -> dict[float, list[int]]:
+    """Seconds left for one step whose history says ~60 s, stuck at 0% and at 50%, after
+    1 min, 5 min, 10 min and 1 h of work: it should grow, not say "any moment now"."""
+    stats: dict[tuple[str, str], StepStats] = {}
+    runs = (rng.lognormvariate(math.log(60.0), STEP_SIGMA) for _ in range(50))
+    learn(stats, set(), (StepDuration("report", "export", 0.0, seconds) for seconds in runs))
+    found: dict[float, list[int]] = {}
+    for share in (0.0, 0.5):
+        steps = (SimStep("export", 1e9, 0.0, 0.0, 1.0, False),)
+        task = SimTask("report", 1, steps, 0.0, (60.0,), (1.0,))
+        for elapsed in STALL_MOMENTS:
+            state, now = task_state(task, 0, elapsed)
+            state.steps[0].progress = 100.0 * share
+            result = estimate(state, now, stats)
+            found.setdefault(share, []).append(result.seconds if result is not None else -1)
+    return found
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", type=int, default=4000)
@@ -344,7 +388,7 @@ def main() -> int:
     rng = random.Random(args.seed)
     began = time.perf_counter()
     tasks = generate(args.tasks, rng, step_sigma=args.step_sigma, weighted=args.weighted)
-    errors = backtest(tasks, args.warmup)
+    errors = backtest(tasks, args.warmup, args.step_sigma)
     print(
         f"ETA backtest: {args.tasks} tasks ({args.warmup} warm-up), seed {args.seed}, "
         f"step sigma {args.step_sigma}, {'weighted' if args.weighted else 'equal'} steps; "
@@ -352,7 +396,7 @@ def main() -> int:
     )
     print(
         f"{'class':<8} {'target':>6} {'at':>4} {'n':>5} "
-        f"{'engine':>7} {'ema':>7} {'linear':>7} {'oracle':>7}"
+        f"{'engine':>7} {'ema':>7} {'linear':>7} {'oracle':>7} {'ideal':>7} {'in p10-p90':>10}"
     )
     ok = True
     for cls in CLASSES:
@@ -364,13 +408,23 @@ def main() -> int:
             ema = statistics.median(errors[("ema", cls, q)])
             linear = statistics.median(errors[("linear", cls, q)])
             oracle = statistics.median(errors[("oracle", cls, q)])
+            ideal = statistics.median(errors[("ideal", cls, q)])
+            inside = statistics.fmean(errors[("inside", cls, q)])
             good = ours <= TARGETS[cls] and ours < ema and ours < linear
             ok = ok and good
             print(
                 f"{cls:<8} {TARGETS[cls]:>5.0f}% {q:>4.0%} {len(sample):>5} "
-                f"{ours:>6.1f}% {ema:>6.1f}% {linear:>6.1f}% {oracle:>6.1f}%"
+                f"{ours:>6.1f}% {ema:>6.1f}% {linear:>6.1f}% {oracle:>6.1f}% {ideal:>6.1f}%"
+                f" {inside:>9.0f}%"
                 f"{'' if good else '  <-- miss'}"
             )
+    for share, seconds in stalled_estimates(rng).items():
+        print(
+            f"stalled at {share:.0%}, history ~60 s: left after "
+            + ", ".join(
+                f"{t / 60:g} min: {s} s" for t, s in zip(STALL_MOMENTS, seconds, strict=True)
+            )
+        )
     for rows in (100, 100_000):
         print(
             f"cost of one estimate with {rows:>7,} history rows: "

@@ -2,13 +2,19 @@
 
 Remaining time = the current step's remainder + the priors of the pending steps. A
 step's prior is the lognormal its (kind, key) statistics predict at the task's complexity
-(`engine.statistics`). The current step's remainder blends the prior's remaining share
-with the step's own observed rate, weighted by its progress. Priors shift by the task's own
-pace (how much slower its completed steps ran than theirs, shrunk toward none). The sum of
-lognormals is matched to one lognormal (Fenton-Wilkinson) for the median and the range.
+(`engine.statistics`), moved by the task's own pace: the posterior of a per-task factor
+given how much slower or faster its completed steps ran than their priors.
+
+The running step's whole length D has that prior, mixed with a much wider one for the
+runs that go wrong (stalls, retries); its observed rate (elapsed / progress, a noisier
+guide the less progress there is) updates both, and D is conditioned on D > elapsed: the
+remainder is D - elapsed. So a step that has outlasted its usual runs, or stands still,
+expects more time the longer it takes, not "any moment now". The parts are summed as one
+lognormal (Fenton-Wilkinson); the point is its median, the range its p10-p90.
 
 Steps with no history use the task's own rate (working time per unit of weighted work
-done); with no history at all that is exactly the live-rate estimate.
+done); with no history at all that is exactly the live-rate estimate. Paused time and
+approval waits are not working time (`engine.timing`), and skipped steps count as done.
 """
 
 from __future__ import annotations
@@ -20,17 +26,41 @@ from datetime import datetime
 
 from engine.records import StepState, TaskState
 from engine.states import DONE_STEP_STATES, StepStatus, TaskStatus
-from engine.statistics import PRIOR_SIGMA, Z90, LogNormal, StepStats, log_complexity, predict
+from engine.statistics import (
+    PRIOR_SIGMA,
+    Z90,
+    LogNormal,
+    StepStats,
+    log_complexity,
+    predict,
+    sum_of_lognormals,
+    survivor_quantiles,
+)
 from engine.timing import step_active_ms, task_active_ms
 
 #: Statistics by (task kind or "", step key).
 StatsLookup = Mapping[tuple[str, str], StepStats]
 NO_STATS: StatsLookup = {}
-#: A task's own pace: the completed steps' mean log-ratio to their priors, shrunk toward 0
-#: as the posterior mean of a task effect (normal-normal): n / (n + step var / task var).
-PACE_SHRINK = 4.0
-#: Residuals beyond this (x2.7) count only this much, so one outlier does not set the pace.
-PACE_CLIP = 1.0
+#: Spread of a task's pace (log-factor on all its steps: a slower machine, a bigger app
+#: than its table count says). Part of every step's spread in the statistics; the rest
+#: is the step's own noise. Sets how much a task's finished steps move its pending ones.
+PACE_SIGMA = 0.2
+#: A finished step's residual counts at most this many of its own spreads, so one
+#: outlier or stall does not set the pace alone (winsorised).
+PACE_CLIP = 2.0
+#: Spread of the log-error of elapsed / progress as a guess at a step's length, per unit
+#: of -log(progress): progress is not linear in time, and the error grows with how far
+#: the rate is extrapolated (none at 100%, a lot at 5%).
+RATE_SIGMA = 0.25
+#: Smallest spread kept in any part, so a ratio never becomes a certainty.
+MIN_SIGMA = 0.02
+#: Share of runs that go wrong (stall, retry, a much bigger input) and how much wider
+#: their log-length spreads than the step's usual runs (x2.7 per unit). The statistics
+#: winsorise such runs away, so the estimate adds them back here.
+TROUBLE_RATE = 0.1
+TROUBLE_SIGMA = 1.0
+#: The remainder is matched to a lognormal at these quantiles (median and p90).
+_LEVELS = (0.5, 0.9)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,11 +123,10 @@ def estimate(
     parts = _remaining_parts(task, now, stats)
     if parts is None:
         return _live_rate(task, now, fraction)
-    fixed, lognormals = parts
-    if not lognormals:
+    fixed, total = parts
+    if total is None:
         seconds = max(0, round(fixed))
         return Estimate(seconds, seconds, seconds)
-    total = _fenton_wilkinson(lognormals)
     return Estimate(
         max(0, round(fixed + total.median)),
         max(0, round(fixed + total.quantile_z(-Z90))),
@@ -105,62 +134,114 @@ def estimate(
     )
 
 
+def _own_variance(prior: LogNormal) -> float:
+    """A step's log-variance within one task: its prior's less the pace's share (which
+    all the task's steps share), keeping at least a quarter as the step's own."""
+    variance = prior.sigma * prior.sigma
+    return max(variance - PACE_SIGMA**2, variance / 4.0, MIN_SIGMA**2)
+
+
+def _rate_noise(progress: float) -> float:
+    """Log-variance of elapsed / progress as a guess at a step's whole length."""
+    return max((RATE_SIGMA * math.log(progress)) ** 2, MIN_SIGMA**2)
+
+
 def _remaining_parts(
     task: TaskState, now: datetime, stats: StatsLookup
-) -> tuple[float, list[LogNormal]] | None:
-    """Rate-based seconds plus lognormal remainders; None when no unfinished step has a
-    prior (use the live rate) or a step has neither a prior nor a rate to go on."""
+) -> tuple[float, LogNormal | None] | None:
+    """Rate-based seconds plus the lognormal of the rest; None when no unfinished step has
+    a prior (use the live rate) or a step has neither a prior nor a rate to go on.
+
+    The task's pace is the posterior of a per-task log-factor (prior N(0, PACE_SIGMA^2))
+    given its completed steps' residuals r = pace + own noise (variance v): mean
+    sum(r / v) / (1 / PACE_SIGMA^2 + sum(1 / v)). Residuals are winsorised at PACE_CLIP
+    spreads, so one stall or outlier does not set the pace alone.
+    """
     if not stats:
         return None
-    unfinished = [s for s in task.steps if s.status not in DONE_STEP_STATES]
-    priors = {s.order: step_prior(task, s, stats) for s in unfinished}
-    if all(p is None for p in priors.values()):
+    precision = 1.0 / PACE_SIGMA**2
+    weighted = 0.0
+    unfinished: list[tuple[StepState, LogNormal | None]] = []
+    for step in task.steps:
+        if step.status is StepStatus.COMPLETED:
+            active_ms = step_active_ms(step, now)
+            done = step_prior(task, step, stats) if active_ms else None
+            if done is not None and active_ms:
+                own = _own_variance(done)
+                limit = PACE_CLIP * math.sqrt(own)
+                residual = math.log(active_ms / 1000.0) - done.mu
+                weighted += max(-limit, min(limit, residual)) / own
+                precision += 1.0 / own
+        elif step.status not in DONE_STEP_STATES:
+            unfinished.append((step, step_prior(task, step, stats)))
+    if all(prior is None for _, prior in unfinished):
         return None
-    rate = _seconds_per_work_unit(task, now)
-    pace = _pace(task, now, stats)
+    pace, pace_variance = weighted / precision, 1.0 / precision
     fixed = 0.0
-    lognormals: list[LogNormal] = []
-    for step in unfinished:
-        prior = priors[step.order]
-        if prior is not None and pace:
-            prior = LogNormal(prior.mu + pace, prior.sigma)
-        share = 1.0 - min(max(step.progress, 0.0), 100.0) / 100.0
-        elapsed = (step_active_ms(step, now) or 0) / 1000.0
+    parts: list[LogNormal] = []
+    pending: list[LogNormal] = []
+    for step, prior in unfinished:
+        progress = min(max(step.progress, 0.0), 100.0) / 100.0
         if prior is None:
+            rate = _seconds_per_work_unit(task, now)
             if rate is None:
                 return None
-            fixed += rate * step.weight * share
+            fixed += rate * step.weight * (1.0 - progress)
             continue
-        progress = 1.0 - share
-        if progress <= 0.0 or share <= 0.0:
-            lognormals.append(_shifted(prior, share) if share > 0.0 else LogNormal(-30.0, 0.0))
+        own = _own_variance(prior)
+        elapsed = (step_active_ms(step, now) or 0) / 1000.0
+        if elapsed <= 0.0 and progress <= 0.0:
+            # The usual runs mixed with the troubled ones, matched in log-mean and -variance.
+            spread = math.sqrt(own + TROUBLE_RATE * TROUBLE_SIGMA**2)
+            pending.append(LogNormal(prior.mu + pace, spread))
             continue
-        own = elapsed * share / progress
-        blended = progress * own + (1.0 - progress) * prior.median * share
-        lognormals.append(LogNormal(math.log(max(blended, 1e-3)), prior.sigma * share))
-    return fixed, lognormals
+        length = LogNormal(prior.mu + pace, math.sqrt(own + pace_variance))
+        parts.append(step_remainder(length, elapsed, progress))
+    if pending:
+        together = sum_of_lognormals(pending)
+        # The pace is shared by all pending steps, so its doubt does not average out.
+        parts.append(LogNormal(together.mu, math.hypot(together.sigma, math.sqrt(pace_variance))))
+    return fixed, (sum_of_lognormals(parts) if parts else None)
 
 
-def _pace(task: TaskState, now: datetime, stats: StatsLookup) -> float:
-    """Log-factor by which this task's completed steps ran slower (+) than their priors."""
-    total = 0.0
-    count = 0
-    for step in task.steps:
-        if step.status is not StepStatus.COMPLETED:
-            continue
-        active_ms = step_active_ms(step, now)
-        prior = step_prior(task, step, stats)
-        if prior is None or not active_ms:
-            continue
-        residual = math.log(active_ms / 1000.0) - prior.mu
-        total += max(-PACE_CLIP, min(PACE_CLIP, residual))
-        count += 1
-    return total / (count + PACE_SHRINK) if count else 0.0
+def step_remainder(length: LogNormal, elapsed: float, progress: float) -> LogNormal:
+    """Seconds a started step has left, as a lognormal matched at its median and p90.
+
+    `length` is the prior of its whole duration D, mixed with a wider one for troubled
+    runs; the rate guess elapsed / progress updates both (normal in logs), then D is
+    conditioned on D > elapsed and the remainder is D - elapsed. Past its usual runs
+    only troubled ones survive, so the remainder grows with the time already taken
+    instead of shrinking to "any moment now".
+    """
+    variance = length.sigma**2
+    parts = [(1.0 - TROUBLE_RATE, length.mu, variance)]
+    if TROUBLE_RATE > 0.0:
+        parts.append((TROUBLE_RATE, length.mu, variance + TROUBLE_SIGMA**2))
+    if progress > 0.0 and elapsed > 0.0:
+        parts = _observe_rate(parts, math.log(elapsed / progress), _rate_noise(progress))
+    mixture = [(w, mu, max(math.sqrt(v), MIN_SIGMA)) for w, mu, v in parts]
+    if elapsed <= 0.0:  # nothing to condition on: the usual runs' share of the step left
+        _, mu, sigma = mixture[0]
+        return LogNormal(mu + math.log(max(1.0 - progress, 1e-3)), sigma)
+    median, high = (q - elapsed for q in survivor_quantiles(mixture, elapsed, _LEVELS))
+    spread = math.log(high / median) / Z90 if median > 0.0 and high > median else MIN_SIGMA
+    return LogNormal(math.log(max(median, 1e-3)), max(spread, MIN_SIGMA))
 
 
-def _shifted(prior: LogNormal, share: float) -> LogNormal:
-    """The prior scaled to the share of the step still to do."""
-    return LogNormal(prior.mu + math.log(share), prior.sigma)
+def _observe_rate(
+    parts: list[tuple[float, float, float]], guess: float, noise: float
+) -> list[tuple[float, float, float]]:
+    """Bayes update of (weight, mean, variance) normal parts in log-length by a guess with
+    that noise variance; the weights move by how well each part predicted the guess."""
+    updated = []
+    for weight, mu, variance in parts:
+        total = variance + noise
+        likely = weight * math.exp(-0.5 * (guess - mu) ** 2 / total) / math.sqrt(total)
+        updated.append((likely, (mu * noise + guess * variance) / total, variance * noise / total))
+    norm = sum(w for w, _, _ in updated)
+    if norm <= 0.0:  # the guess is far from every part: trust the widest
+        return [(1.0, updated[-1][1], updated[-1][2])]
+    return [(w / norm, mu, v) for w, mu, v in updated]
 
 
 def _seconds_per_work_unit(task: TaskState, now: datetime) -> float | None:
@@ -184,18 +265,3 @@ def _live_rate(task: TaskState, now: datetime, fraction: float | None) -> Estima
         round(seconds * math.exp(-Z90 * PRIOR_SIGMA)),
         round(seconds * math.exp(Z90 * PRIOR_SIGMA)),
     )
-
-
-def _fenton_wilkinson(parts: list[LogNormal]) -> LogNormal:
-    """One lognormal with the mean and variance of the sum of independent lognormals."""
-    mean = 0.0
-    variance = 0.0
-    for part in parts:
-        s2 = part.sigma * part.sigma
-        m = math.exp(part.mu + s2 / 2.0)
-        mean += m
-        variance += math.expm1(s2) * m * m
-    if mean <= 0.0:
-        return LogNormal(-30.0, 0.0)
-    sigma2 = math.log1p(variance / (mean * mean))
-    return LogNormal(math.log(mean) - sigma2 / 2.0, math.sqrt(sigma2))

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime, timedelta
+from statistics import NormalDist
 
 import pytest
 
+from engine import eta
 from engine.accounts import ensure_user
 from engine.commands import StepPlan, StepReport, TaskPlan
 from engine.eta import Estimate, estimate, remaining_seconds
@@ -76,8 +78,12 @@ def test_two_steps_of_60_and_240_seconds_predict_a_median_of_120() -> None:
     assert prior.median == pytest.approx(120.0)
     variance = (2 * math.log(2) ** 2 + 2 * 0.25) / (1 + 2) * 1.5
     assert prior.sigma == pytest.approx(math.sqrt(variance))
+    # A step not yet started: the usual runs' spread plus the troubled runs' share of
+    # log-variance (10% of runs, spread 1 wider: 0.1), so the range is 120 x e^(+-Z90 s).
     found = estimate(task(step(1, "build")), START, {("app", "build"): history(60, 240)})
-    assert found == Estimate(120, 40, 359)
+    spread = Z90 * math.sqrt(variance + 0.1 * 1.0**2)
+    assert found == Estimate(120, round(120 * math.exp(-spread)), round(120 * math.exp(spread)))
+    assert found == Estimate(120, 37, 386)
 
 
 def test_complexity_scales_the_prior_by_the_regression_slope() -> None:
@@ -88,18 +94,77 @@ def test_complexity_scales_the_prior_by_the_regression_slope() -> None:
     assert estimate(task(step(1, "build"), tables=1), START, stats).seconds == 50  # type: ignore[union-attr]
 
 
-def test_the_current_step_blends_its_own_rate_with_its_prior_by_progress() -> None:
-    # Step 1 is half done after 30 s: its own rate says 30 s more, its prior (one step of
-    # 100 s) says half of 100 = 50; at 50% progress the blend is 40. Step 2 has no history,
-    # so it goes at the task's own pace: 30 s per half step = 60 s. Total 100.
+def _survivor(mu: float, sigma: float, elapsed: float, level: float) -> float:
+    """The level-quantile of lognormal(mu, sigma) given it exceeds `elapsed`, by hand."""
+    unit = NormalDist()
+    survive = 1.0 - unit.cdf((math.log(elapsed) - mu) / sigma)
+    return math.exp(mu - sigma * unit.inv_cdf(survive * (1.0 - level)))
+
+
+def test_the_current_step_weighs_its_own_rate_against_its_prior_in_logs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Step 1 is half done after 30 s: its rate guesses 60 s in all, with log-noise
+    # 0.25 * ln 2; its prior (one step of 100 s) has log-variance 0.5 (spread 0.5 worth
+    # two observations, widened by 1 + 1/1). Precision-weighted in logs the length is
+    # 100^(n / (n + 0.5)) * 60^(0.5 / (n + 0.5)) = 61.8 s, so 31.8 s are left (given it
+    # has run 30 s, which changes nothing here: 4.3 spreads below the median). Step 2 has
+    # no history, so it goes at the task's own pace: 30 s per half step = 60 s.
+    monkeypatch.setattr(eta, "TROUBLE_RATE", 0.0)
     current = step(1, "build", S.RUNNING, progress=50.0, started_at=START)
     found = estimate(task(current, step(2, "deploy")), at(30), {("app", "build"): history(100)})
-    sigma = math.sqrt(0.25 * 2) * 0.5  # one observation: prior spread, widened by 1 + 1/1
-    assert found == Estimate(
-        100,
-        round(60 + 40 * math.exp(-Z90 * sigma)),
-        round(60 + 40 * math.exp(Z90 * sigma)),
+    noise = (0.25 * math.log(2)) ** 2
+    mu = (math.log(100) * noise + math.log(60) * 0.5) / (noise + 0.5)
+    sigma = math.sqrt(0.5 * noise / (noise + 0.5))
+    assert math.exp(mu) == pytest.approx(61.8, abs=0.05)
+    median = _survivor(mu, sigma, 30, 0.5) - 30
+    high = _survivor(mu, sigma, 30, 0.9) - 30
+    # The remainder is matched to a lognormal at its median and p90, so p10 = m^2 / p90.
+    assert found == Estimate(round(60 + median), round(60 + median**2 / high), round(60 + high))
+    assert found.seconds == 92
+    # Troubled runs (the wide part of the prior) barely matter while the rate agrees.
+    monkeypatch.undo()
+    assert (
+        estimate(task(current, step(2, "deploy")), at(30), {("app", "build"): history(100)})
+        == found
     )
+
+
+def test_a_step_past_its_usual_length_is_the_lognormal_survivor(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # No progress reported, 200 s into a step whose history says 60 s (log-variance 0.5,
+    # one observation): the median of D given D > 200, less the 200 s already spent.
+    monkeypatch.setattr(eta, "TROUBLE_RATE", 0.0)
+    current = step(1, "build", S.RUNNING, started_at=START)
+    found = estimate(task(current), at(200), {("app", "build"): history(60)})
+    sigma = math.sqrt(0.5)
+    median = _survivor(math.log(60), sigma, 200, 0.5) - 200
+    high = _survivor(math.log(60), sigma, 200, 0.9) - 200
+    assert found == Estimate(round(median), round(median**2 / high), round(high))
+
+
+def test_a_paused_step_is_not_a_stalled_one() -> None:
+    # Paused at 40 s: an hour later the step has still worked 40 s, so nothing grows.
+    stats = {("app", "build"): history(50, 60, 60, 72)}
+    paused = step(1, "build", S.PAUSED, progress=50.0, started_at=START, paused_since=at(40))
+    assert estimate(task(paused), at(3640), stats) == estimate(task(paused), at(40), stats)
+
+
+@pytest.mark.parametrize("progress", [0.0, 50.0])
+def test_a_stalled_step_expects_more_time_the_longer_it_stands(progress: float) -> None:
+    # Four runs of 60 s: a tight prior. Past its usual length the survivors are the
+    # troubled runs, so the estimate grows with the time taken instead of "any moment".
+    stats = {("app", "build"): history(50, 60, 60, 72)}
+    current = step(1, "build", S.RUNNING, progress=progress, started_at=START)
+    seconds = []
+    for elapsed in (120, 300, 600, 1800, 3600, 36000):
+        found = estimate(task(current), at(elapsed), stats)
+        assert found is not None and found.low <= found.seconds <= found.high
+        seconds.append(found.seconds)
+    assert seconds == sorted(seconds) and len(set(seconds)) == len(seconds)
+    assert seconds[-2] > 0.1 * 3600  # an hour in: minutes more, not seconds
+    assert seconds[-1] > 0.1 * 36000
 
 
 def test_pending_steps_add_their_priors() -> None:
@@ -123,7 +188,7 @@ def test_without_history_the_estimate_is_the_live_rate() -> None:
 
 
 @pytest.mark.parametrize("progress", [0.0, 10.0, 50.0, 90.0])
-@pytest.mark.parametrize("elapsed", [1, 30, 600])
+@pytest.mark.parametrize("elapsed", [1, 30, 600, 36000])
 def test_ranges_contain_the_point(progress: float, elapsed: int) -> None:
     stats = {("app", "a"): history(20, 35, 50), ("app", "b"): history(300, 200)}
     current = step(1, "a", S.RUNNING, progress=progress, started_at=START)
@@ -159,13 +224,16 @@ async def _run(engine: Engine, owner: int, compile_s: float, test_s: float) -> s
     return task_id
 
 
-def _sum_of_lognormals(*parts: tuple[float, float]) -> tuple[float, float, float]:
-    """Median, p10 and p90 of a sum of lognormals given as (median, sigma^2)."""
+def _sum_of_lognormals(
+    *parts: tuple[float, float], shared: float = 0.0
+) -> tuple[float, float, float]:
+    """Median, p10 and p90 of a sum of lognormals given as (median, sigma^2), all scaled by
+    one more lognormal factor of log-variance `shared` (the task's pace)."""
     means = [m * math.exp(v / 2) for m, v in parts]
     variance = sum(math.expm1(v) * mean**2 for (_, v), mean in zip(parts, means, strict=True))
     sigma2 = math.log1p(variance / sum(means) ** 2)
     mu = math.log(sum(means)) - sigma2 / 2
-    spread = Z90 * math.sqrt(sigma2)
+    spread = Z90 * math.sqrt(sigma2 + shared)
     return math.exp(mu), math.exp(mu - spread), math.exp(mu + spread)
 
 
@@ -183,14 +251,19 @@ async def test_completed_steps_update_the_statistics_and_the_estimate(engine: En
     assert math.exp(stats[("build", "compile")].mean_y) == pytest.approx(120.0)
     created, _ = await engine.service.create_task(alice, PLAN)
     # Compile: median 120 s, spread^2 (2 ln^2 2 + 0.5) / 3 * 1.5; test: 100 s, 0.5 / 3 * 1.5.
-    # The sum's median (one lognormal with the sum's mean and variance) is above 120 + 100.
-    expected = _sum_of_lognormals((120, (2 * math.log(2) ** 2 + 0.5) / 2), (100, 0.25))
-    assert created["eta_seconds"] == round(expected[0]) == 239
+    # Of each, the task's pace (spread 0.2) is shared by both steps, so it is taken out of
+    # each step's spread and applied to the sum. The sum's median (one lognormal with the
+    # sum's mean and variance) is above 120 + 100.
+    # Each step also carries the troubled runs' 0.1 of log-variance.
+    pace = 0.2**2
+    compile_s = (120, (2 * math.log(2) ** 2 + 0.5) / 2 - pace + 0.1)
+    expected = _sum_of_lognormals(compile_s, (100, 0.25 - pace + 0.1), shared=pace)
+    assert created["eta_seconds"] == round(expected[0]) == 241
     low, high = created["eta_range"]
     assert (low, high) == (round(expected[1]), round(expected[2]))
-    assert low < 239 < high
+    assert low < 241 < high
     document = await engine.service.progress(alice, created["task_id"])
-    assert (document["eta_seconds"], document["eta_range"]) == (239, [low, high])
+    assert (document["eta_seconds"], document["eta_range"]) == (241, [low, high])
 
 
 async def test_a_pause_does_not_inflate_the_estimate_or_the_history(engine: Engine) -> None:
@@ -280,9 +353,42 @@ async def test_step_slow_is_sent_once_per_step_attempt(engine: Engine) -> None:
 
 
 def test_a_task_that_ran_slow_so_far_expects_slower_steps_ahead() -> None:
-    # Step a took 2x its prior of 40 s: residual ln 2, shrunk by 1 / (1 + 4) -> x2^0.2.
-    # (Residuals are clipped at +-1, x2.7, so one outlier cannot set the pace alone.)
-    stats = {("app", "a"): history(40), ("app", "b"): history(80)}
-    done = step(1, "a", S.COMPLETED, started_at=START, finished_at=at(80))
-    found = estimate(task(done, step(2, "b")), at(80), stats)
-    assert found is not None and found.seconds == round(80 * 2 ** (1 / 5)) == 92
+    # Four runs each: log-variance (0 + 2 * 0.25) / (3 + 2) * (1 + 1/4) = 0.125, of which
+    # the pace's 0.2^2 is shared by the task's steps and 0.085 is a step's own. Step a took
+    # 1.5x its prior, so the pace's posterior mean (prior precision 1 / 0.04 = 25, the
+    # step's 1 / 0.085) is ln 1.5 * (1/0.085) / (25 + 1/0.085) = ln 1.5 * 0.32.
+    stats = {("app", "a"): history(40, 40, 40, 40), ("app", "b"): history(80, 80, 80, 80)}
+    own = 0.125 - 0.04
+    weight = (1 / own) / (1 / 0.04 + 1 / own)
+    assert weight == pytest.approx(0.32, abs=0.001)
+    done = step(1, "a", S.COMPLETED, started_at=START, finished_at=at(60))
+    found = estimate(task(done, step(2, "b")), at(60), stats)
+    assert found is not None and found.seconds == round(80 * 1.5**weight) == 91
+    # The pace's own doubt (variance 1 / (25 + 1/0.085)) widens the pending step's range,
+    # as do the troubled runs (0.1).
+    sigma = math.sqrt(own + 0.1 + 1 / (1 / 0.04 + 1 / own))
+    assert found.high == round(80 * 1.5**weight * math.exp(Z90 * sigma))
+
+
+def test_one_outlier_does_not_set_the_pace_alone() -> None:
+    # Step a took 4x its prior: its residual ln 4 counts as 2 of its own spreads, 2 sqrt(0.085).
+    stats = {("app", "a"): history(40, 40, 40, 40), ("app", "b"): history(80, 80, 80, 80)}
+    own = 0.125 - 0.04
+    weight = (1 / own) / (1 / 0.04 + 1 / own)
+    done = step(1, "a", S.COMPLETED, started_at=START, finished_at=at(160))
+    found = estimate(task(done, step(2, "b")), at(160), stats)
+    assert found is not None
+    assert found.seconds == round(80 * math.exp(2 * math.sqrt(own) * weight)) == 96
+
+
+def test_statistics_winsorise_an_outlier_once_they_know_the_step() -> None:
+    # Ten runs of 100 s and 20 s alike (log-spread ln 5 / 2 each way), then one of 6000 s:
+    # it counts as the prediction plus 2.5 predicted spreads, not as ln 6000.
+    before = history(*[100.0, 20.0] * 5)
+    expected = predict(before, None)
+    after = observe(before, None, 6000)
+    clipped = expected.mu + 2.5 * expected.sigma
+    assert after.mean_y == pytest.approx((10 * before.mean_y + clipped) / 11)
+    assert math.exp(clipped) < 6000 / 3
+    # Fewer than ten runs: every run counts as it is (the two-pass formulas hold).
+    assert history(100, 20, 6000).mean_y == pytest.approx(math.log(100 * 20 * 6000) / 3)
