@@ -45,6 +45,10 @@ class ChannelCapabilities:
     can_edit: bool
     max_text: int
     buttons: bool
+    #: Sends the channel accepts per second, overall and per recipient (None: no limit);
+    #: the dispatcher paces itself below them instead of waiting for 429s.
+    rate_per_second: float | None = None
+    recipient_rate_per_second: float | None = None
 
 
 class ChannelError(Exception):

@@ -2,6 +2,8 @@
 
 It renders nothing and sends nowhere; it records what each recipient would see, including
 edits, so a test reads like a chat transcript. Failures can be injected to exercise retries.
+A message sent again with the same `key` is recognised, as email's Message-ID lets a mail
+client do, and counted in `repeats` instead of shown twice.
 """
 
 from __future__ import annotations
@@ -40,6 +42,9 @@ class InMemoryChannel:
         self._by_ref: dict[MessageRef, Delivered] = {}
         self._by_recipient: dict[str, list[Delivered]] = defaultdict(list)
         self._failures: list[ChannelError] = []
+        self._by_key: dict[str, MessageRef] = {}
+        #: Sends of a key already sent (a redelivery after a crash), recognised and dropped.
+        self.repeats = 0
 
     async def start(self) -> None:
         self.running = True
@@ -55,7 +60,13 @@ class InMemoryChannel:
         self._maybe_fail()
         if len(message.text) > self.capabilities.max_text:
             raise ChannelError("message too long", permanent=True)
+        if message.key is not None and message.key in self._by_key:
+            # Like a Message-ID or an idempotency key: the repeat is recognised, not shown.
+            self.repeats += 1
+            return self._by_key[message.key]
         ref = MessageRef(self.name, recipient, str(next(self._ids)))
+        if message.key is not None:
+            self._by_key[message.key] = ref
         delivered = Delivered(ref, message)
         self._by_ref[ref] = delivered
         self._by_recipient[recipient].append(delivered)

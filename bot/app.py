@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import AsyncIterator
+import socket
+from collections.abc import AsyncIterator, Mapping
 from importlib import resources
 
 import yaml
 from aiohttp import web
 
-from bot import api, chat_api, subscriptions_api, ws
+from adapters.base import Channel
+from bot import api, chat_api, notifications_api, subscriptions_api, ws
 from bot.auth import TokenAuthenticator, make_auth_middleware
+from bot.channels import configured_channels
 from bot.conversation import Conversation
 from bot.http import error_middleware, json_response
 from bot.jobs import build_scheduler
-from bot.keys import CONVERSATION, HUB, LIMITS, SCHEDULER, SERVICE, SETTINGS
+from bot.keys import CONVERSATION, HUB, LIMITS, NOTIFIER, SCHEDULER, SERVICE, SETTINGS
+from bot.notifier import Notifier
 from bot.settings import Settings
 from engine.clock import Clock, SystemClock
 from engine.database import open_database
@@ -26,8 +30,15 @@ from engine.writer import CommandWriter
 log = logging.getLogger(__name__)
 
 
-def build_app(settings: Settings, clock: Clock | None = None) -> web.Application:
-    """The whole service; start/stop of everything lives in cleanup contexts."""
+def build_app(
+    settings: Settings,
+    clock: Clock | None = None,
+    *,
+    channels: Mapping[str, Channel] | None = None,
+) -> web.Application:
+    """The whole service; start/stop of everything lives in cleanup contexts.
+
+    `channels` adds or replaces delivery channels by name (tests use in-memory ones)."""
     clock = clock or SystemClock()
     database = open_database(
         settings.database.url,
@@ -38,7 +49,11 @@ def build_app(settings: Settings, clock: Clock | None = None) -> web.Application
     service = TaskService(database, clock, writer)
     hub = ws.EventHub(service, settings.websocket.poll_seconds)
     authenticator = TokenAuthenticator(database, settings.auth.token_cache_seconds)
-    scheduler = build_scheduler(settings.jobs, service)
+    outgoing = {**configured_channels(settings, clock), **(channels or {})}
+    replica = settings.notify.replica or f"{socket.gethostname()}:{settings.server.port}"
+    notifier = Notifier(database, service, outgoing, settings.notify, clock, replica=replica)
+    writer.on_outbox = notifier.wake
+    scheduler = build_scheduler(settings.jobs, service, notifier)
 
     app = web.Application(
         client_max_size=settings.server.max_body_bytes,
@@ -49,6 +64,7 @@ def build_app(settings: Settings, clock: Clock | None = None) -> web.Application
     app[SERVICE] = service
     app[HUB] = hub
     app[SCHEDULER] = scheduler
+    app[NOTIFIER] = notifier
     app[CONVERSATION] = Conversation(service)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
@@ -56,10 +72,16 @@ def build_app(settings: Settings, clock: Clock | None = None) -> web.Application
         await hub.start()
         writer.add_listener(hub.publish)
         writer.start()
+        for channel in outgoing.values():
+            await channel.start()
+        await notifier.start()
         scheduler.start()
         log.info("tasktalk ready on %s", database.writer.url.render_as_string())
         yield
         scheduler.shutdown(wait=False)
+        await notifier.stop()
+        for channel in outgoing.values():
+            await channel.stop()
         await writer.close()
         await hub.stop()
         await database.dispose()
@@ -68,6 +90,7 @@ def build_app(settings: Settings, clock: Clock | None = None) -> web.Application
     api.add_routes(app)
     app.router.add_post("/api/chat", chat_api.chat)
     subscriptions_api.add_routes(app)
+    notifications_api.add_routes(app)
     app.router.add_get("/ws/tasks", ws.tasks_socket)
     app.router.add_get("/ws/tasks/{task_id}", ws.task_socket)
     app.router.add_get("/healthz", healthz)

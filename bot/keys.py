@@ -12,6 +12,7 @@ from engine.service import TaskService
 
 if TYPE_CHECKING:
     from bot.conversation import Conversation
+    from bot.notifier import Notifier
     from bot.ws import EventHub
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -20,3 +21,4 @@ SERVICE = web.AppKey("service", TaskService)
 HUB: web.AppKey[EventHub] = web.AppKey("hub")
 SCHEDULER = web.AppKey("scheduler", AsyncIOScheduler)
 CONVERSATION: web.AppKey[Conversation] = web.AppKey("conversation")
+NOTIFIER: web.AppKey[Notifier] = web.AppKey("notifier")

@@ -64,6 +64,23 @@ class LimitSettings:
 @dataclass(frozen=True)
 class JobSettings:
     slow_check_seconds: float = 30.0
+    outbox_sweep_seconds: float = 15.0
+    retention_check_seconds: float = 3600.0
+    history_retention_days: int = 90
+    outbox_retention_days: int = 7
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    replica: str = ""
+    lease_seconds: float = 60.0
+    edit_interval_seconds: float = 3.0
+    max_attempts: int = 8
+    retry_base_seconds: float = 2.0
+    retry_max_seconds: float = 600.0
+    batch: int = 100
+    concurrency: int = 32
+    poll_seconds: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -95,6 +112,7 @@ class Settings:
     jobs: JobSettings = field(default_factory=JobSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
     email: EmailSettings = field(default_factory=EmailSettings)
+    notify: NotifySettings = field(default_factory=NotifySettings)
 
 
 def load_settings(

@@ -143,6 +143,14 @@ async def recent_events(
     return [_event(row) for row in await conn.execute(query)]
 
 
+async def events_by_seq(conn: AsyncConnection, seqs: Iterable[int]) -> dict[int, Event]:
+    wanted = sorted(set(seqs))
+    if not wanted:
+        return {}
+    query = select(events_t).where(events_t.c.seq.in_(wanted))
+    return {row.seq: _event(row) for row in await conn.execute(query)}
+
+
 async def events_after(conn: AsyncConnection, after: int, limit: int) -> list[Event]:
     """Everyone's events above `after`, oldest first: what the hub has not yet dispatched."""
     query = select(events_t).where(events_t.c.seq > after).order_by(events_t.c.seq).limit(limit)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from engine import commands, queries, subscriptions
+from engine import commands, queries, retention, subscriptions
 from engine.clock import Clock
 from engine.database import Database
 from engine.errors import InvalidInput, NotFound
@@ -358,6 +358,13 @@ class TaskService:
         async with self.database.read() as conn:
             return await queries.recent_events(
                 conn, owner_id, after=after, since=since, types=types, limit=limit
+            )
+
+    async def apply_retention(self, *, history_days: int, outbox_days: int) -> dict[str, int]:
+        """Delete what is past retention (see engine.retention); returns counts."""
+        async with self.database.write() as conn:
+            return await retention.apply_retention(
+                conn, self.clock.now(), history_days=history_days, outbox_days=outbox_days
             )
 
     # --- subscriptions --------------------------------------------------------------------

@@ -11,11 +11,11 @@ from datetime import datetime
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import Table, delete, select, update
+from sqlalchemy import Connection, Table, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from engine.clock import isoformat_z
-from engine.models import SubscriptionRow
+from engine.models import SubscriptionRow, SubscriptionVersion
 
 CHANNELS = ("email", "telegram", "slack", "web", "webpush")
 #: The events a person can ask to be told about (api.md, Subscriptions).
@@ -33,6 +33,8 @@ DEFAULT_MIN_TASK_MINUTES = {"email": 10}
 ALL_TASKS = ""
 
 subscriptions_t = cast(Table, SubscriptionRow.__table__)
+version_t = cast(Table, SubscriptionVersion.__table__)
+_BUMP = update(version_t).where(version_t.c.id == 1).values(value=version_t.c.value + 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +103,7 @@ async def put_subscription(
                 **values,
             )
         )
+    await conn.execute(_BUMP)
     found = await subscriptions_of(conn, wanted.user_id, channel=wanted.channel, task_id=scope)
     return found[0]
 
@@ -117,6 +120,8 @@ async def delete_subscriptions(
     if task_id is not None:
         query = query.where(subscriptions_t.c.task_id == task_id)
     await conn.execute(query)
+    if removed:
+        await conn.execute(_BUMP)
     return removed
 
 
@@ -135,6 +140,19 @@ async def subscriptions_of(
         query = query.where(subscriptions_t.c.task_id == task_id)
     query = query.order_by(subscriptions_t.c.channel, subscriptions_t.c.task_id)
     return [_subscription(row) for row in await conn.execute(query)]
+
+
+def subscription_version(conn: Connection) -> int:
+    """The version row: it moves with every change to any subscription."""
+    return int(conn.execute(select(version_t.c.value).where(version_t.c.id == 1)).scalar_one())
+
+
+def load_all_subscriptions(conn: Connection) -> dict[int, list[Subscription]]:
+    """Every subscription by user (a small table: people x channels), for the writer."""
+    found: dict[int, list[Subscription]] = {}
+    for row in conn.execute(select(subscriptions_t)):
+        found.setdefault(row.user_id, []).append(_subscription(row))
+    return found
 
 
 def _scope(user_id: int, channel: str, task_id: str) -> tuple[Any, ...]:

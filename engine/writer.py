@@ -28,6 +28,7 @@ from engine.errors import DomainError, NotFound
 from engine.eta import Estimate
 from engine.eta_watch import flag_slow_steps, learn, stamp_estimates
 from engine.events import ChangeSet, Event
+from engine.outbox import plan_rows, write_rows
 from engine.records import TaskState
 from engine.statistics import StepStats
 from engine.store import (
@@ -38,6 +39,7 @@ from engine.store import (
     prepare_save,
     queue_step_stats,
 )
+from engine.subscriptions import Subscription, load_all_subscriptions, subscription_version
 
 log = logging.getLogger(__name__)
 
@@ -117,10 +119,14 @@ class CommandWriter:
         self._cache_seq = -1
         #: Step statistics as of `_cache_seq`; None when they must be (re)loaded.
         self._stats: dict[tuple[str, str], StepStats] | None = None
+        #: Everyone's subscriptions, reloaded when their version row moves.
+        self._subscribers = Subscribers(-1, {})
         self._clock = clock
         self._max_batch = max_batch
         self._queue: asyncio.Queue[_Item] = asyncio.Queue()
         self._listeners: list[EventListener] = []
+        #: Called after a commit that wrote notification rows (the dispatcher's doorbell).
+        self.on_outbox: Callable[[], None] | None = None
         self._task: asyncio.Task[None] | None = None
         self._closing = False
 
@@ -198,14 +204,17 @@ class CommandWriter:
             async with self._database.batch() as transaction:
                 ids = {task_id for item in batch for task_id in item.command.task_ids()}
                 keys = {k for item in batch if (k := item.command.idempotency_key()) is not None}
-                counter, ids, tasks, stats = await transaction.run(
+                counter, ids, tasks, stats, subscribers = await transaction.run(
                     _load_batch,
                     ids,
                     keys,
                     self._cache_seq,
                     frozenset(self._cache),
                     self._stats is not None,
+                    self._subscribers.version,
                 )
+                if subscribers is not None:
+                    self._subscribers = subscribers
                 if counter != self._cache_seq:
                     self._cache.clear()  # another process wrote since our last batch
                 if stats is None:
@@ -227,6 +236,9 @@ class CommandWriter:
                 )
                 changed = {key: state.stats[key] for key in state.stats_changed}
                 queue_step_stats(writes, changed, existing, state.now)
+                deliveries = plan_rows(events, self._subscribers.by_user, state.now)
+                if deliveries:
+                    writes.then(lambda conn: write_rows(conn, deliveries))
                 await transaction.finish(writes.execute)
         except BaseException:
             self._forget()
@@ -241,6 +253,8 @@ class CommandWriter:
                 item.future.set_result(value)
             else:
                 item.future.set_exception(value)
+        if deliveries and self.on_outbox is not None:
+            self.on_outbox()
         if events:
             for listener in self._listeners:
                 try:
@@ -261,6 +275,13 @@ class CommandWriter:
         self._cache.clear()
         self._cache_seq = -1
         self._stats = None
+        self._subscribers = Subscribers(-1, {})
+
+
+@dataclass(frozen=True)
+class Subscribers:
+    version: int
+    by_user: dict[int, list[Subscription]]
 
 
 def _load_batch(
@@ -270,11 +291,19 @@ def _load_batch(
     cache_seq: int,
     cached: frozenset[str],
     stats_cached: bool,
-) -> tuple[int, set[str], dict[str, TaskState], dict[tuple[str, str], StepStats] | None]:
+    subscriptions_version: int,
+) -> tuple[
+    int,
+    set[str],
+    dict[str, TaskState],
+    dict[tuple[str, str], StepStats] | None,
+    Subscribers | None,
+]:
     """Lock the counter (serialising batches), find keyed tasks, load what the cache lacks.
 
-    Returns the counter, every task id the batch involves, the tasks loaded, and the step
-    statistics when the cached ones may be stale (None: the cache is current).
+    Returns the counter, every task id the batch involves, the tasks loaded, the step
+    statistics when the cached ones may be stale (None: the cache is current) and the
+    subscriptions when they changed since `subscriptions_version` (None: unchanged).
     """
     counter = lock_event_counter(conn)
     if keys:
@@ -282,7 +311,13 @@ def _load_batch(
     current = counter == cache_seq
     missing = ids - cached if current else ids
     stats = None if current and stats_cached else load_step_stats(conn)
-    return counter, ids, load_tasks(conn, missing), stats
+    version = subscription_version(conn)
+    subscribers = (
+        None
+        if version == subscriptions_version
+        else Subscribers(version, load_all_subscriptions(conn))
+    )
+    return counter, ids, load_tasks(conn, missing), stats, subscribers
 
 
 def _apply(command: Command, batch: Batch, changes: ChangeSet) -> tuple[bool, Any]:

@@ -33,6 +33,8 @@ class ServerProcess:
         self.workdir = workdir
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
+        #: Extra environment for the server (settings overrides such as TASKTALK_EMAIL__HOST).
+        self.env: dict[str, str] = {}
 
     @property
     def url(self) -> str:
@@ -58,6 +60,7 @@ class ServerProcess:
                 cwd=self.workdir,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                env={**os.environ, **self.env},
             )
 
     async def start(self) -> None:
