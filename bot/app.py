@@ -15,10 +15,20 @@ from adapters.base import Channel
 from bot import api, chat_api, notifications_api, subscriptions_api, ws
 from bot.auth import TokenAuthenticator, make_auth_middleware
 from bot.channels import configured_channels
+from bot.chat_gateway import ChatGateway
 from bot.conversation import Conversation
 from bot.http import error_middleware, json_response
 from bot.jobs import build_scheduler
-from bot.keys import CONVERSATION, HUB, LIMITS, NOTIFIER, SCHEDULER, SERVICE, SETTINGS
+from bot.keys import (
+    CONVERSATION,
+    GATEWAY,
+    HUB,
+    LIMITS,
+    NOTIFIER,
+    SCHEDULER,
+    SERVICE,
+    SETTINGS,
+)
 from bot.notifier import Notifier
 from bot.settings import Settings
 from engine.clock import Clock, SystemClock
@@ -49,7 +59,10 @@ def build_app(
     service = TaskService(database, clock, writer)
     hub = ws.EventHub(service, settings.websocket.poll_seconds)
     authenticator = TokenAuthenticator(database, settings.auth.token_cache_seconds)
-    outgoing = {**configured_channels(settings, clock), **(channels or {})}
+    conversation = Conversation(service)
+    gateway = ChatGateway(service, conversation, settings.channels.links)
+    configured = configured_channels(settings, clock, gateway)
+    outgoing = {**configured.delivery, **(channels or {})}
     replica = settings.notify.replica or f"{socket.gethostname()}:{settings.server.port}"
     notifier = Notifier(database, service, outgoing, settings.notify, clock, replica=replica)
     writer.on_outbox = notifier.wake
@@ -65,7 +78,8 @@ def build_app(
     app[HUB] = hub
     app[SCHEDULER] = scheduler
     app[NOTIFIER] = notifier
-    app[CONVERSATION] = Conversation(service)
+    app[CONVERSATION] = conversation
+    app[GATEWAY] = gateway
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await upgrade(database)
@@ -91,6 +105,8 @@ def build_app(
     app.router.add_post("/api/chat", chat_api.chat)
     subscriptions_api.add_routes(app)
     notifications_api.add_routes(app)
+    for receiver in configured.receivers:
+        receiver.add_routes(app)
     app.router.add_get("/ws/tasks", ws.tasks_socket)
     app.router.add_get("/ws/tasks/{task_id}", ws.task_socket)
     app.router.add_get("/healthz", healthz)

@@ -257,7 +257,8 @@ class ChatActions:
 
     async def _address(self, speaker: Speaker, channel: str) -> str | None:
         """The address to notify on `channel`: one in the message, the one they gave
-        before, or this conversation's own when it happens on that channel."""
+        before, this conversation's own when it happens on that channel, or their linked
+        identity's chat there."""
         if channel == "email":
             typed = _EMAIL_IN_TEXT.search(self.text)
             if typed is not None:
@@ -265,7 +266,9 @@ class ChatActions:
         for known in await self.service.subscriptions(speaker.user_id):
             if known.channel == channel and known.address:
                 return known.address
-        return self.place.address if channel == self.place.channel else None
+        if channel == self.place.channel and self.place.address:
+            return self.place.address
+        return await self.service.identity_address(speaker.user_id, channel)
 
     async def confirm(
         self, speaker: Speaker, intent: Intent, task: Candidate, buttons: tuple[Button, ...]

@@ -1,4 +1,4 @@
-"""The `tasktalk` command: serve, demo, token create, db upgrade, watch, ask, run."""
+"""The `tasktalk` command: serve, demo, token create, link, db upgrade, watch, ask, run."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from bot.client_options import (
     local_server,
     resolve_client_options,
 )
+from bot.plain_text import render
 from bot.settings import Settings, SettingsError, load_settings
 from engine.clock import SystemClock
 from engine.database import open_database
@@ -74,6 +75,13 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--label", help="a note on what the token is for")
     _database_options(create)
     create.set_defaults(run=_token_create)
+
+    link = commands.add_parser(
+        "link", help="print a one-time code that links a Telegram/Slack/Rasa identity to USER"
+    )
+    link.add_argument("user", metavar="USER", help="user name (created if new)")
+    _database_options(link)
+    link.set_defaults(run=_link)
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(title="db commands", required=True)
@@ -236,6 +244,24 @@ def _watch(args: argparse.Namespace, settings: Settings) -> int:
             once=args.once,
         )
     )
+
+
+def _link(args: argparse.Namespace, settings: Settings) -> int:
+    from engine.identities import CODE_LIFETIME, create_link_code
+
+    async def run() -> str:
+        database = await _upgraded(settings)
+        try:
+            async with database.write() as conn:
+                code, _ = await create_link_code(conn, args.user, SystemClock().now())
+                return code
+        finally:
+            await database.dispose()
+
+    code = asyncio.run(run())
+    minutes = int(CODE_LIFETIME.total_seconds() // 60)
+    print(render("link_code.txt.j2", code=code, user=args.user, minutes=minutes), end="")
+    return 0
 
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:

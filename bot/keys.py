@@ -11,6 +11,7 @@ from bot.settings import LimitSettings, Settings
 from engine.service import TaskService
 
 if TYPE_CHECKING:
+    from bot.chat_gateway import ChatGateway
     from bot.conversation import Conversation
     from bot.notifier import Notifier
     from bot.ws import EventHub
@@ -22,3 +23,4 @@ HUB: web.AppKey[EventHub] = web.AppKey("hub")
 SCHEDULER = web.AppKey("scheduler", AsyncIOScheduler)
 CONVERSATION: web.AppKey[Conversation] = web.AppKey("conversation")
 NOTIFIER: web.AppKey[Notifier] = web.AppKey("notifier")
+GATEWAY: web.AppKey[ChatGateway] = web.AppKey("gateway")

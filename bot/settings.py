@@ -103,6 +103,50 @@ class EmailSettings:
 
 
 @dataclass(frozen=True)
+class TelegramSettings:
+    """Telegram: on when `token` (TELEGRAM_BOT_TOKEN) is set."""
+
+    token: str = field(default="", repr=False)
+    base_url: str = "https://api.telegram.org/bot"
+    base_file_url: str = "https://api.telegram.org/file/bot"
+    mode: str = "polling"  # polling | webhook
+    webhook_url: str = ""
+    webhook_path: str = "/telegram/webhook"
+    webhook_secret: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True)
+class SlackSettings:
+    """Slack: on when `bot_token` and `signing_secret` are set (or `app_token` for Socket
+    Mode)."""
+
+    bot_token: str = field(default="", repr=False)
+    signing_secret: str = field(default="", repr=False)
+    app_token: str = field(default="", repr=False)
+    socket_mode: bool = False
+    api_url: str = "https://slack.com/api/"
+    events_path: str = "/slack/events"
+
+
+@dataclass(frozen=True)
+class RasaSettings:
+    """Rasa custom actions: on when `token` (RASA_ACTION_TOKEN) is set."""
+
+    token: str = field(default="", repr=False)
+    webhook_path: str = "/rasa/webhook"
+
+
+@dataclass(frozen=True)
+class ChannelSettings:
+    telegram: TelegramSettings = field(default_factory=TelegramSettings)
+    slack: SlackSettings = field(default_factory=SlackSettings)
+    rasa: RasaSettings = field(default_factory=RasaSettings)
+    #: Identities linked in configuration, "channel:external_id=user", e.g.
+    #: "telegram:123456789=alice" or "slack:T0123:U0456=bob".
+    links: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
@@ -113,6 +157,7 @@ class Settings:
     logging: LoggingSettings = field(default_factory=LoggingSettings)
     email: EmailSettings = field(default_factory=EmailSettings)
     notify: NotifySettings = field(default_factory=NotifySettings)
+    channels: ChannelSettings = field(default_factory=ChannelSettings)
 
 
 def load_settings(

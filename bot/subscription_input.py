@@ -68,7 +68,8 @@ def _address(channel: str, raw: Any, known: str | None) -> str | None:
         if channel in ADDRESSED and known is None:
             raise RequestInvalid(
                 "address",
-                f"No {channel} address is linked to your account yet; send address.",
+                f"No {channel} address is known for your account yet: send address, or "
+                f"link your {channel} identity first (tasktalk link).",
             )
         return known if channel in ADDRESSED else None
     if not isinstance(raw, str) or not raw.strip() or len(raw) > 500:

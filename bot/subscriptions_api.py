@@ -34,7 +34,7 @@ async def put_subscription(request: web.Request) -> web.Response:
         known = next(
             (s.address for s in await service.subscriptions(account.id) if s.channel == channel),
             None,
-        )
+        ) or await service.identity_address(account.id, channel)
     wanted = parse_subscription(channel, body, account.id, known)
     return json_response((await service.subscribe(wanted)).document())
 

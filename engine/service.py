@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from engine import commands, queries, retention, subscriptions
+from engine import commands, identities, queries, retention, subscriptions
+from engine.accounts import Account, ensure_user
 from engine.clock import Clock
 from engine.database import Database
 from engine.errors import InvalidInput, NotFound
@@ -366,6 +367,41 @@ class TaskService:
             return await retention.apply_retention(
                 conn, self.clock.now(), history_days=history_days, outbox_days=outbox_days
             )
+
+    # --- chat identities --------------------------------------------------------------------
+
+    async def link_code(self, name: str) -> tuple[str, Account]:
+        """A one-time code that links a chat identity to user `name` (see engine.identities)."""
+        async with self.database.write() as conn:
+            return await identities.create_link_code(conn, name, self.clock.now())
+
+    async def redeem_link_code(
+        self, code: str, channel: str, external_id: str, address: str | None
+    ) -> Account | None:
+        async with self.database.write() as conn:
+            return await identities.redeem_link_code(
+                conn, code, channel, external_id, address, self.clock.now()
+            )
+
+    async def link_identity(
+        self, name: str, channel: str, external_id: str, address: str | None
+    ) -> Account:
+        async with self.database.write() as conn:
+            account = await ensure_user(conn, name, self.clock.now())
+            await identities.link_identity(
+                conn, account.id, channel, external_id, address, self.clock.now()
+            )
+            return account
+
+    async def account_for_identity(
+        self, channel: str, external_id: str
+    ) -> tuple[Account, str | None] | None:
+        async with self.database.read() as conn:
+            return await identities.account_for_identity(conn, channel, external_id)
+
+    async def identity_address(self, user_id: int, channel: str) -> str | None:
+        async with self.database.read() as conn:
+            return await identities.identity_address(conn, user_id, channel)
 
     # --- subscriptions --------------------------------------------------------------------
 
