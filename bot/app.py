@@ -12,7 +12,7 @@ import yaml
 from aiohttp import web
 
 from adapters.base import Channel
-from bot import api, chat_api, notifications_api, subscriptions_api, ws
+from bot import api, chat_api, notifications_api, subscriptions_api, widget, ws
 from bot.auth import TokenAuthenticator, make_auth_middleware
 from bot.channels import configured_channels
 from bot.chat_gateway import ChatGateway
@@ -25,11 +25,14 @@ from bot.keys import (
     HUB,
     LIMITS,
     NOTIFIER,
+    REPLICA,
     SCHEDULER,
     SERVICE,
     SETTINGS,
 )
+from bot.metrics import Metrics, metrics_handler
 from bot.notifier import Notifier
+from bot.replica import Replica
 from bot.settings import Settings
 from engine.clock import Clock, SystemClock
 from engine.database import open_database
@@ -67,6 +70,9 @@ def build_app(
     notifier = Notifier(database, service, outgoing, settings.notify, clock, replica=replica)
     writer.on_outbox = notifier.wake
     scheduler = build_scheduler(settings.jobs, service, notifier)
+    this_replica = Replica(replica, database, hub, scheduler)
+    metrics = Metrics()
+    notifier.on_delivered = metrics.delivery_latency.observe
 
     app = web.Application(
         client_max_size=settings.server.max_body_bytes,
@@ -80,19 +86,21 @@ def build_app(
     app[NOTIFIER] = notifier
     app[CONVERSATION] = conversation
     app[GATEWAY] = gateway
+    app[REPLICA] = this_replica
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await upgrade(database)
         await hub.start()
         writer.add_listener(hub.publish)
+        writer.add_listener(metrics.committed)
         writer.start()
         for channel in outgoing.values():
             await channel.start()
         await notifier.start()
-        scheduler.start()
+        await this_replica.start()
         log.info("tasktalk ready on %s", database.writer.url.render_as_string())
         yield
-        scheduler.shutdown(wait=False)
+        await this_replica.stop()
         await notifier.stop()
         for channel in outgoing.values():
             await channel.stop()
@@ -107,9 +115,11 @@ def build_app(
     notifications_api.add_routes(app)
     for receiver in configured.receivers:
         receiver.add_routes(app)
+    widget.add_routes(app)
     app.router.add_get("/ws/tasks", ws.tasks_socket)
     app.router.add_get("/ws/tasks/{task_id}", ws.task_socket)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics_handler(metrics, database, lambda: hub.clients))
     app.router.add_get("/api/openapi.json", openapi)
     return app
 
@@ -120,7 +130,17 @@ async def healthz(request: web.Request) -> web.Response:
     except Exception:
         log.exception("health check: database unreachable")
         return json_response({"status": "unavailable", "database": "unreachable"}, status=503)
-    return json_response({"status": "ok", "database": "ok", "last_seq": seq})
+    replica = request.app[REPLICA]
+    return json_response(
+        {
+            "status": "ok",
+            "database": "ok",
+            "last_seq": seq,
+            "replica": replica.name,
+            "leader": replica.leader,
+            "listen": replica.listen,
+        }
+    )
 
 
 async def openapi(request: web.Request) -> web.Response:

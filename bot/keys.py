@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from bot.chat_gateway import ChatGateway
     from bot.conversation import Conversation
     from bot.notifier import Notifier
+    from bot.replica import Replica
     from bot.ws import EventHub
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -24,3 +25,4 @@ SCHEDULER = web.AppKey("scheduler", AsyncIOScheduler)
 CONVERSATION: web.AppKey[Conversation] = web.AppKey("conversation")
 NOTIFIER: web.AppKey[Notifier] = web.AppKey("notifier")
 GATEWAY: web.AppKey[ChatGateway] = web.AppKey("gateway")
+REPLICA: web.AppKey[Replica] = web.AppKey("replica")

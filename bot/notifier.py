@@ -20,7 +20,7 @@ import itertools
 import logging
 import random
 import socket
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -71,6 +71,8 @@ class Notifier:
         }
         self._task: asyncio.Task[None] | None = None
         self.delivered = 0
+        #: Called with the seconds from a row's creation to its delivery (for /metrics).
+        self.on_delivered: Callable[[float], None] | None = None
 
     def wake(self) -> None:
         """New rows were committed (or may be due): look now rather than at the next poll."""
@@ -189,6 +191,8 @@ class Notifier:
         except Exception as error:  # a bug in an adapter must not stop the others
             log.exception("channel %s failed on delivery %s", row.channel, row.key)
             return self._failed(row, token, ChannelError(str(error), permanent=False))
+        if self.on_delivered is not None and row.kind == "message":
+            self.on_delivered((self.clock.now() - row.created_at).total_seconds())
         next_due = None
         if row.kind == "card":
             next_due = self.clock.now() + timedelta(seconds=self.settings.edit_interval_seconds)

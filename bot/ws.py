@@ -104,12 +104,25 @@ class EventHub:
 
     def publish(self, events: list[Event]) -> None:
         """Writer callback with freshly committed events, in seq order."""
-        if not self._lock.locked() and events and events[0].seq == self._seq + 1:
+        # Contiguous with what we sent: dispatch now, even while a catch-up reads the log
+        # (it skips what is dispatched by then), so the mark moves before the HTTP answer.
+        if events and events[0].seq == self._seq + 1:
             self._dispatch(events)
+            return
+        self.wake()
+
+    def wake(self, seq: int | None = None) -> None:
+        """Another replica committed events up to `seq` (NOTIFY), or we reconnected
+        (None): read them now. Our own commits arrive through `publish` instead."""
+        if seq is not None and seq <= self._seq:
             return
         self._behind = True
         if self._catch_up is None or self._catch_up.done():
             self._catch_up = asyncio.create_task(self._fill(), name="tasktalk-event-catch-up")
+
+    @property
+    def clients(self) -> int:
+        return sum(len(subscribers) for subscribers in self._subscribers.values())
 
     def _dispatch(self, events: list[Event]) -> None:
         for event in events:

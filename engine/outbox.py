@@ -186,6 +186,9 @@ async def claim_due(
     skipped = list(skip_channels)
     if skipped:
         due = due.where(c.channel.not_in(skipped))
+    if conn.dialect.name == "postgresql":
+        # Replicas claiming at once take different rows instead of queueing on the same.
+        due = due.with_for_update(skip_locked=True)
     ids = [row[0] for row in await conn.execute(due)]
     if not ids:
         return []

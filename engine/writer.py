@@ -30,6 +30,7 @@ from engine.eta_watch import flag_slow_steps, learn, stamp_estimates
 from engine.events import ChangeSet, Event
 from engine.outbox import plan_rows, write_rows
 from engine.records import TaskState
+from engine.replicas import announce_events
 from engine.statistics import StepStats
 from engine.store import (
     ids_for_keys,
@@ -239,6 +240,9 @@ class CommandWriter:
                 deliveries = plan_rows(events, self._subscribers.by_user, state.now)
                 if deliveries:
                     writes.then(lambda conn: write_rows(conn, deliveries))
+                if events and not self._database.is_sqlite:
+                    # Delivered at commit, to every replica LISTENing: they read the log.
+                    writes.then(lambda conn: announce_events(conn, events[-1].seq))
                 await transaction.finish(writes.execute)
         except BaseException:
             self._forget()

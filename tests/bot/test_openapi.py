@@ -12,7 +12,16 @@ from tests.conftest import CRM_TASK, Api
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 #: Operations that need no token; every other operation must document a 4xx answer.
-PUBLIC = {("/api/openapi.json", "get"), ("/healthz", "get")}
+PUBLIC = {
+    ("/api/openapi.json", "get"),
+    ("/healthz", "get"),
+    ("/metrics", "get"),
+    # The web widget's files: the page asks for a token itself.
+    ("/", "get"),
+    ("/widget.js", "get"),
+    ("/widget.css", "get"),
+    ("/sw.js", "get"),
+}
 
 
 async def _document(api: Api) -> dict[str, Any]:
