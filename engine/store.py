@@ -106,6 +106,12 @@ def lock_event_counter(conn: Connection) -> int:
     return int(conn.execute(query).scalar_one())
 
 
+def tasks_with_events_between(conn: Connection, after: int, upto: int) -> set[str]:
+    """Ids of tasks with an event in (after, upto]: those changed in that span."""
+    query = select(events_t.c.task_id).where(events_t.c.seq > after, events_t.c.seq <= upto)
+    return {row[0] for row in conn.execute(query.distinct())}
+
+
 def load_tasks(conn: Connection, task_ids: Iterable[str]) -> dict[str, TaskState]:
     """Whole aggregates for these ids (missing ids are simply absent)."""
     ids = sorted(set(task_ids))

@@ -39,6 +39,7 @@ from engine.store import (
     lock_event_counter,
     prepare_save,
     queue_step_stats,
+    tasks_with_events_between,
 )
 from engine.subscriptions import Subscription, load_all_subscriptions, subscription_version
 
@@ -49,6 +50,8 @@ MAX_BATCH = 512
 RETRIES = 3
 #: Aggregates kept between batches while no other process writes (see `lock_event_counter`).
 CACHE_SIZE = 10_000
+#: Past this many foreign events since our last batch, drop the whole cache instead.
+_STALE_SCAN_LIMIT = 10_000
 
 
 class Command(Protocol):
@@ -205,7 +208,7 @@ class CommandWriter:
             async with self._database.batch() as transaction:
                 ids = {task_id for item in batch for task_id in item.command.task_ids()}
                 keys = {k for item in batch if (k := item.command.idempotency_key()) is not None}
-                counter, ids, tasks, stats, subscribers = await transaction.run(
+                counter, ids, tasks, stats, subscribers, changed_elsewhere = await transaction.run(
                     _load_batch,
                     ids,
                     keys,
@@ -216,8 +219,8 @@ class CommandWriter:
                 )
                 if subscribers is not None:
                     self._subscribers = subscribers
-                if counter != self._cache_seq:
-                    self._cache.clear()  # another process wrote since our last batch
+                for task_id in changed_elsewhere:  # other processes wrote these meanwhile
+                    self._cache.pop(task_id, None)
                 if stats is None:
                     stats = dict(self._stats or {})
                 existing = frozenset(stats)
@@ -302,18 +305,28 @@ def _load_batch(
     dict[str, TaskState],
     dict[tuple[str, str], StepStats] | None,
     Subscribers | None,
+    set[str],
 ]:
     """Lock the counter (serialising batches), find keyed tasks, load what the cache lacks.
 
     Returns the counter, every task id the batch involves, the tasks loaded, the step
-    statistics when the cached ones may be stale (None: the cache is current) and the
-    subscriptions when they changed since `subscriptions_version` (None: unchanged).
+    statistics when the cached ones may be stale (None: the cache is current), the
+    subscriptions when they changed since `subscriptions_version` (None: unchanged) and
+    the cached task ids other processes changed since our last batch.
     """
     counter = lock_event_counter(conn)
     if keys:
         ids = ids | set(ids_for_keys(conn, keys))
     current = counter == cache_seq
-    missing = ids - cached if current else ids
+    # Every change to a task writes an event, so the events above our mark name exactly
+    # the cached tasks another process changed; a long gap (or no cache) reloads all.
+    if current:
+        stale: set[str] = set()
+    elif cache_seq >= 0 and counter - cache_seq <= _STALE_SCAN_LIMIT:
+        stale = tasks_with_events_between(conn, cache_seq, counter)
+    else:
+        stale = set(cached)
+    missing = (ids - cached) | (ids & stale)
     stats = None if current and stats_cached else load_step_stats(conn)
     version = subscription_version(conn)
     subscribers = (
@@ -321,7 +334,7 @@ def _load_batch(
         if version == subscriptions_version
         else Subscribers(version, load_all_subscriptions(conn))
     )
-    return counter, ids, load_tasks(conn, missing), stats, subscribers
+    return counter, ids, load_tasks(conn, missing), stats, subscribers, stale
 
 
 def _apply(command: Command, batch: Batch, changes: ChangeSet) -> tuple[bool, Any]:
