@@ -268,3 +268,27 @@ async def test_after_a_crash_leased_rows_are_taken_back_and_sent_once(world: Wor
     # A second dispatcher finds nothing left: delivered rows are never sent again.
     assert await world.deliver() == 0
     assert world.email.repeats == 0
+
+
+async def test_a_worker_whose_lease_ran_out_cannot_write_late(world: World) -> None:
+    await world.subscribe("email", "task_started", min_task_minutes=0)
+    crm = await world.create()
+    await world.report(crm, 1, status=StepStatus.RUNNING)
+    lease = timedelta(seconds=30)
+    async with world.engine.database.write() as conn:
+        [first] = await outbox.claim_due(
+            conn, world.engine.clock.now(), owner="a:1", lease=lease, limit=5
+        )
+    world.advance(31)  # replica a froze past its lease; b takes the row over
+    async with world.engine.database.write() as conn:
+        [second] = await outbox.claim_due(
+            conn, world.engine.clock.now(), owner="b:1", lease=lease, limit=5
+        )
+        assert second.id == first.id
+        late = outbox.Outcome(first.id, "a:1", first.event_seq, outbox.DEAD, error="late")
+        await outbox.record(conn, [late], world.engine.clock.now())
+    assert await world.statuses() == {"pending": 1}  # a's late write changed nothing
+    async with world.engine.database.write() as conn:
+        done = outbox.Outcome(second.id, "b:1", second.event_seq, outbox.DELIVERED)
+        await outbox.record(conn, [done], world.engine.clock.now())
+    assert await world.statuses() == {"delivered": 1}
