@@ -71,6 +71,10 @@ def build_app(
     writer.on_outbox = notifier.wake
     scheduler = build_scheduler(settings.jobs, service, notifier)
     this_replica = Replica(replica, database, hub, scheduler)
+    for channel in outgoing.values():
+        leading = getattr(channel, "leading", None)  # work that only the leader may do
+        if callable(leading):
+            this_replica.follow_leadership(leading)
     metrics = Metrics()
     notifier.on_delivered = metrics.delivery_latency.observe
 

@@ -3,6 +3,8 @@ the others. On SQLite there is one process, always the leader and nothing to hea
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.replica_link import ReplicaLink
@@ -16,6 +18,7 @@ class Replica:
     ) -> None:
         self.name = name
         self._scheduler = scheduler
+        self._followers: list[Callable[[bool], None]] = []
         self._link = (
             None
             if database.is_sqlite
@@ -44,8 +47,15 @@ class Replica:
             await self._link.stop()
         self._scheduler.shutdown(wait=False)
 
+    def follow_leadership(self, follower: Callable[[bool], None]) -> None:
+        """Tell `follower` now and at every change whether this replica leads."""
+        self._followers.append(follower)
+        follower(self.leader)
+
     def _leadership(self, leading: bool) -> None:
         if leading:
             self._scheduler.resume()
         else:
             self._scheduler.pause()
+        for follower in self._followers:
+            follower(leading)
