@@ -15,6 +15,8 @@ calls `say` for text and `press` for a button. Decisions:
 
 from __future__ import annotations
 
+from typing import Any
+
 from adapters.base import Button, OutgoingMessage
 from bot.chat_actions import (
     SUBSCRIPTIONS,
@@ -227,8 +229,8 @@ class _Turn:
         if confirm:
             task = options[0]
             self.context.last_task_id = task.id
-            buttons = (button(intent.name.value, task.id, step), button(DISMISS))
-            self.replies.append(await self.actions.confirm(self.speaker, intent, task, buttons))
+            answers = (button(intent.name.value, task.id, step), button(DISMISS))
+            self.replies.append(await self.actions.confirm(self.speaker, intent, task, answers))
             return
         buttons = tuple(
             Button(option.title, intent.name.value, option.id, step) for option in options
@@ -285,7 +287,7 @@ class _Turn:
                 await self._run(list(intents[position:]), index)
                 return
 
-    def _say(self, template: str, **data: object) -> None:
+    def _say(self, template: str, **data: Any) -> None:
         self.replies.append(self.actions.message(template, **data))
 
 
