@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import socket
+import weakref
 from collections.abc import AsyncIterator, Mapping
 from importlib import resources
 
@@ -17,6 +18,7 @@ from bot.auth import TokenAuthenticator, make_auth_middleware
 from bot.channels import configured_channels
 from bot.chat_gateway import ChatGateway
 from bot.conversation import Conversation
+from bot.cross_origin import make_cors_middleware
 from bot.http import error_middleware, json_response
 from bot.jobs import build_scheduler
 from bot.keys import (
@@ -80,7 +82,12 @@ def build_app(
 
     app = web.Application(
         client_max_size=settings.server.max_body_bytes,
-        middlewares=[error_middleware, make_auth_middleware(authenticator)],
+        # CORS outermost: a browser's preflight carries no token (bot/cross_origin.py).
+        middlewares=[
+            make_cors_middleware(settings.server.allowed_origins),
+            error_middleware,
+            make_auth_middleware(authenticator),
+        ],
     )
     app[SETTINGS] = settings
     app[LIMITS] = settings.limits
@@ -113,6 +120,8 @@ def build_app(
         await database.dispose()
 
     app.cleanup_ctx.append(lifecycle)
+    app[ws.SOCKETS] = weakref.WeakSet()
+    app.on_shutdown.append(ws.close_sockets)
     api.add_routes(app)
     app.router.add_post("/api/chat", chat_api.chat)
     subscriptions_api.add_routes(app)

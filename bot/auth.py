@@ -16,7 +16,8 @@ from engine.accounts import Account, account_for_token, hash_token
 from engine.database import Database
 
 ACCOUNT = web.RequestKey("account", Account)
-PUBLIC_PATHS = frozenset({"/api/openapi.json"})
+#: /api/session trades a one-time login code for a token, so it cannot ask for one.
+PUBLIC_PATHS = frozenset({"/api/openapi.json", "/api/session"})
 _CACHE_LIMIT = 10_000
 
 

@@ -1,15 +1,16 @@
 """The channels this configuration turns on: each needs its secrets in the environment.
 
-Delivery channels (email, Telegram, Slack) go to the notifier; those that receive messages
-(Telegram webhook, Slack events, Rasa actions) also add their routes to the app. A channel
-without its secrets stays off, and the log says so in one line.
+Delivery channels (email, Telegram, Slack, Web Push) go to the notifier; those that receive
+messages (Telegram webhook, Slack events, Rasa actions) also add their routes to the app. A channel
+without its secrets stays off, and the log says so in one line. Web Push needs no secrets
+and is always on (with its extra installed); its routes take browsers' subscriptions.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from aiohttp import web
 
@@ -17,6 +18,9 @@ from adapters.base import Channel
 from bot.chat_gateway import ChatGateway
 from bot.settings import Settings
 from engine.clock import Clock
+
+if TYPE_CHECKING:
+    from adapters.webpush import WebPushChannel
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +68,12 @@ def configured_channels(settings: Settings, clock: Clock, gateway: ChatGateway) 
     else:
         log.info("slack: off (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET)")
 
+    webpush = _webpush_channel(settings, clock, gateway)
+    if webpush is not None:
+        channels.delivery["webpush"] = webpush
+        channels.receivers.append(webpush)
+        log.info("webpush: on (VAPID keys kept in the database)")
+
     rasa = settings.channels.rasa
     if rasa.token:
         from adapters.rasa_actions import RasaActions
@@ -73,3 +83,17 @@ def configured_channels(settings: Settings, clock: Clock, gateway: ChatGateway) 
     else:
         log.info("rasa actions: off (set RASA_ACTION_TOKEN)")
     return channels
+
+
+def _webpush_channel(
+    settings: Settings, clock: Clock, gateway: ChatGateway
+) -> WebPushChannel | None:
+    """Web Push needs no secrets (its VAPID keys live in the database), only its extra."""
+    try:
+        from adapters.webpush import WebPushChannel, vapid_subject
+    except ImportError as error:
+        log.info("webpush: off (%s)", error)
+        return None
+    return WebPushChannel(
+        gateway.service.database, clock, subject=vapid_subject(settings.email.sender)
+    )

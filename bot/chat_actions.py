@@ -259,6 +259,8 @@ class ChatActions:
         """The address to notify on `channel`: one in the message, the one they gave
         before, this conversation's own when it happens on that channel, or their linked
         identity's chat there."""
+        if channel == "webpush":  # every browser the person registered
+            return f"user:{speaker.user_id}"
         if channel == "email":
             typed = _EMAIL_IN_TEXT.search(self.text)
             if typed is not None:

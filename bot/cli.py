@@ -73,6 +73,16 @@ def _parser() -> argparse.ArgumentParser:
     create = token_commands.add_parser("create", help="print a new API token for USER")
     create.add_argument("user", metavar="USER", help="user name (created if new)")
     create.add_argument("--label", help="a note on what the token is for")
+    create.add_argument(
+        "--link",
+        action="store_true",
+        help="print a one-time sign-in link for the web page instead (expires, works once)",
+    )
+    create.add_argument(
+        "--url",
+        metavar="URL",
+        help="the page's address in the link (default: this server, http://HOST:PORT)",
+    )
     _database_options(create)
     create.set_defaults(run=_token_create)
 
@@ -194,16 +204,24 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def _token_create(args: argparse.Namespace, settings: Settings) -> int:
     from engine.accounts import create_token
+    from engine.login_codes import create_login_code
 
     async def run() -> str:
         database = await _upgraded(settings)
         try:
             async with database.write() as conn:
+                if args.link:
+                    return await create_login_code(conn, args.user, SystemClock().now(), args.label)
                 return await create_token(conn, args.user, SystemClock().now(), args.label)
         finally:
             await database.dispose()
 
-    print(asyncio.run(run()))
+    secret = asyncio.run(run())
+    if args.link:
+        base = args.url or local_server(settings.server.host, settings.server.port)
+        print(f"{base.rstrip('/')}/#login={secret}")
+    else:
+        print(secret)
     return 0
 
 

@@ -1,7 +1,8 @@
 """`PUT /api/subscriptions/{channel}` bodies -> `Subscription`, refusing what can't work.
 
 Every refusal names its field. An address may be left out when the person already gave one
-for that channel (another subscription of theirs); web and web push need none.
+for that channel (another subscription of theirs); web needs none, and web push is always
+addressed to the person's own browsers (`user:ID`, see adapters/webpush.py).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def parse_subscription(
         user_id=user_id,
         channel=channel,
         events=parse_events(body.get("events")),
-        address=_address(channel, body.get("address"), known_address),
+        address=_address(channel, body.get("address"), known_address, user_id),
         task_id=_task_id(body.get("task_id")),
         min_task_minutes=_minutes(body.get("min_task_minutes"), channel),
         quiet_hours=_quiet_hours(body.get("quiet_hours")),
@@ -63,7 +64,19 @@ def valid_email(text: str) -> bool:
     return len(text) <= 320 and _EMAIL.match(text) is not None
 
 
-def _address(channel: str, raw: Any, known: str | None) -> str | None:
+def webpush_address(user_id: int) -> str:
+    """Web Push reaches every browser the user subscribed, so the user is the address."""
+    return f"user:{user_id}"
+
+
+def _address(channel: str, raw: Any, known: str | None, user_id: int) -> str | None:
+    if channel == "webpush":
+        own = webpush_address(user_id)
+        if raw is not None and raw != own:
+            raise RequestInvalid(
+                "address", f"webpush reaches your own browsers: leave address out (or {own!r})."
+            )
+        return own
     if raw is None:
         if channel in ADDRESSED and known is None:
             raise RequestInvalid(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import weakref
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -28,6 +29,19 @@ from engine.events import Event
 from engine.service import TaskService
 
 log = logging.getLogger(__name__)
+
+
+#: Open sockets, closed on shutdown so `serve` stops at once instead of waiting for clients.
+SOCKETS: web.AppKey[weakref.WeakSet[web.WebSocketResponse]] = web.AppKey("sockets")
+
+
+async def close_sockets(app: web.Application) -> None:
+    """on_shutdown: tell every client we are going away (they reconnect with ?since=)."""
+    sockets = list(app[SOCKETS])
+    await asyncio.gather(
+        *(ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down") for ws in sockets),
+        return_exceptions=True,
+    )
 
 
 def encode_event(event: Event) -> str:
@@ -186,6 +200,7 @@ async def _serve(request: web.Request, task_id: str | None) -> web.StreamRespons
         compress=False,
     )
     await ws.prepare(request)
+    request.app[SOCKETS].add(ws)
     subscriber = Subscriber(account.id, task_id, settings.websocket.send_queue_events)
     mark = hub.register(subscriber)
     sender = asyncio.create_task(_send(ws, subscriber, service, since, mark, task_id))

@@ -21,6 +21,8 @@ PUBLIC = {
     ("/widget.js", "get"),
     ("/widget.css", "get"),
     ("/sw.js", "get"),
+    # Trades a one-time sign-in code for a token, so it cannot ask for one.
+    ("/api/session", "post"),
 }
 
 
