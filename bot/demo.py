@@ -26,6 +26,7 @@ from bot.settings import Settings
 from engine.accounts import create_token
 from engine.clock import SystemClock
 from engine.database import open_database
+from engine.login_codes import create_login_code
 from engine.migrate import upgrade
 
 DEMO_USER = "demo"
@@ -33,14 +34,21 @@ DEMO_USER = "demo"
 
 async def run_demo(settings: Settings, *, speed: float, approve_after: float | None) -> None:
     """Serve, seed, run the CRM task; returns when it finishes or on Ctrl-C (cancellation)."""
-    token = await _demo_token(settings)
+    token, login = await _demo_token(settings)
     runner = web.AppRunner(build_app(settings), access_log=None)
     await runner.setup()
     host, port = settings.server.host, settings.server.port
     await web.TCPSite(runner, host, port).start()
     base = local_server(host, port)  # 0.0.0.0 is where it listens, not where to connect
     try:
-        _say("banner", base=base, user=DEMO_USER, token=token, seconds=total_seconds(speed))
+        _say(
+            "banner",
+            base=base,
+            user=DEMO_USER,
+            token=token,
+            login=login,
+            seconds=total_seconds(speed),
+        )
         async with ApiSession(ClientOptions(base, token)) as api:
             await _import_samples(api)
             async with AsyncTaskClient(base, token) as client:
@@ -51,12 +59,16 @@ async def run_demo(settings: Settings, *, speed: float, approve_after: float | N
         await runner.cleanup()
 
 
-async def _demo_token(settings: Settings) -> str:
+async def _demo_token(settings: Settings) -> tuple[str, str]:
+    """A token for the CLI lines and a one-time sign-in code for the web page."""
     database = open_database(settings.database.url)
     try:
         await upgrade(database)
         async with database.write() as conn:
-            return await create_token(conn, DEMO_USER, SystemClock().now(), "tasktalk demo")
+            now = SystemClock().now()
+            token = await create_token(conn, DEMO_USER, now, "tasktalk demo")
+            login = await create_login_code(conn, DEMO_USER, now, "tasktalk demo page")
+            return token, login
     finally:
         await database.dispose()
 
