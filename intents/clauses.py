@@ -11,47 +11,46 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from intents.arguments import read_arguments
 from intents.model import IntentName, StepRef
+from intents.prefilter import index_words
 from intents.rules import RULES, Rule
-from intents.steps import find_step
-from intents.words import DETERMINERS, JUNK, MODIFIERS, PRONOUNS, TIME_WORDS
+from intents.words import (
+    DETERMINERS,
+    JUNK,
+    MODIFIERS,
+    NEWER,
+    OFF_TOPIC,
+    OLDER,
+    PRONOUNS,
+    STATUS_WORDS,
+    TIME_WORDS,
+)
 
 N = IntentName
 
 HARD_SEPARATORS = frozenset({",", ";", ".", "!", "?"})
 #: Spanning rules included: a clause kept whole by one ("kill it and start anew") needs it.
-CLAUSE_RULES = RULES
-_STEP_INTENTS = frozenset({N.RETRY, N.SKIP, N.APPROVE, N.REJECT, N.STATUS, N.LOGS, N.ETA})
+#: Highest priority first (stable, so equal priorities keep the table's order): once a rule
+#: has matched, no rule of lower priority can win and the search stops.
+CLAUSE_RULES = tuple(sorted(RULES, key=lambda rule: -rule.priority))
 _NO_REFERENCE = frozenset({N.HELP, N.GREETING, N.THANKS, N.LIST})
-
-_LINES = re.compile(
-    r"\b(?:(?:last|first|latest) )?(\d{1,5}) (?:log )?lines\b|\b(?:last|tail|tail n) (\d{1,5})\b"
+#: "if the build is done, restart the migration": the condition is not a request.
+_CONDITION = re.compile(
+    r"^(?:if|once|unless|in case"
+    r"|when(?! (?:will|would|is|are|does|do|did|can|could|should|might|shall)\b))\b"
 )
-_REASON = re.compile(r"(?:\b(?:because|since|as|cause|coz|cuz)\b|:) ?(.+)$")
-_CHANNEL = re.compile(
-    r"\b(?:(?:by|via|on|over|through|with|a|an) )?"
-    r"(e ?mail(?:s|ing)?|mail|telegram|slack|browser|chat)(?: (?:message|notification|ping|dm))?\b"
+_RELATIVE = re.compile(
+    r"\b(?:the|my) (?:one|task|job|thing) (?:that|which) (?:is |was |has |got |has been )?"
+    r"(?:" + "|".join(STATUS_WORDS) + r")\b"
+    r"|\b(?:the|my) (?:one|task|job|thing) (?:that |which )?(?:is )?(?:waiting (?:for|on)|needing"
+    r"|needs) (?:my |your )?approval\b"
 )
-_CHANNELS = {"mail": "email", "e mail": "email", "emails": "email", "emailing": "email"}
-_EVENTS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (
-        re.compile(r"\b(?:each|every|a) step\b|\bsteps?\b.*\b(?:complete|finish|done)"),
-        "step_complete",
-    ),
-    (re.compile(r"\bfail"), "task_failed"),
-    (re.compile(r"\bapprov"), "approval_needed"),
-    (re.compile(r"\b(?:starts|started|begins)\b"), "task_started"),
-    (re.compile(r"\b(?:finish|done|complete|ready|ends|over)"), "task_complete"),
-)
-_LIST_FILTERS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"\battention\b"), "attention"),
-    (re.compile(r"\bapproval\b"), "approval"),
-    (re.compile(r"\bpaused\b"), "paused"),
-    (re.compile(r"\bfail"), "failed"),
-    (re.compile(r"\b(?:pending|queued|waiting)\b"), "pending"),
-    (re.compile(r"\b(?:running|in progress|active)\b"), "running"),
-    (re.compile(r"\b(?:finished|completed|done)\b"), "completed"),
-)
+_CLOCK = re.compile(r"^\d{1,2}(?:am|pm)$")
+#: Questions that become small talk when asked about the weather or the football.
+_QUESTIONS = frozenset({N.STATUS, N.ETA, N.LOGS, N.CHANGES})
+#: "how do I reset my password": a how-to about something that is not a task.
+_HOW_TO = re.compile(r"^how (?:do|can|should|would) (?:i|we|you)\b|^how to\b")
 
 
 @dataclass(slots=True)
@@ -67,23 +66,26 @@ class Clause:
     step: StepRef | None = None
     arguments: dict[str, str | int] = field(default_factory=dict)
     retracted: bool = False  # taken back later: "cancel it, no wait, pause it"
+    typed: str = ""  # the words as typed, before typo fixes: for reasons
+    remark: bool = False  # "the migration failed again": gives way to a real request
 
 
 def _rules_by_word(rules: Sequence[Rule]) -> dict[str, tuple[int, ...]]:
     by_word: dict[str, list[int]] = {}
     for position, rule in enumerate(rules):
-        for word in rule.literals:
+        for word in index_words(rule.pattern.pattern, rule.literals):
             by_word.setdefault(word, []).append(position)
     return {word: tuple(found) for word, found in by_word.items()}
 
 
-#: Every rule spells out at least one whole word that any match contains, so only the rules
+#: Every match of a rule contains one of the words it is filed under, so only the rules
 #: sharing a word with the clause can match (tests check this against trying them all).
 _RULES_BY_WORD = _rules_by_word(CLAUSE_RULES)
 
 
 def best_rule(text: str, rules: Sequence[Rule] | None = None) -> tuple[Rule, re.Match[str]] | None:
-    """The most specific matching rule: highest priority, then longest match."""
+    """The most specific matching rule: highest priority, then longest match. `rules` must be
+    in `CLAUSE_RULES` order (highest priority first)."""
     if rules is None:
         found: set[int] = set()
         for word in set(text.split()):
@@ -92,6 +94,8 @@ def best_rule(text: str, rules: Sequence[Rule] | None = None) -> tuple[Rule, re.
     best: tuple[Rule, re.Match[str]] | None = None
     best_score = (-1, -1)
     for rule in rules:
+        if rule.priority < best_score[0]:
+            break
         match = rule.pattern.search(text)
         if match is None:
             continue
@@ -104,17 +108,19 @@ def best_rule(text: str, rules: Sequence[Rule] | None = None) -> tuple[Rule, re.
 def read_clause(plain: Sequence[str], words: Sequence[str]) -> Clause:
     """The intent, task phrase, step and arguments of one clause (separators removed)."""
     text = " ".join(words)
+    typed = " ".join(plain)
     found = best_rule(text)
     if found is None:
         return _with_reference(
-            Clause(N.UNKNOWN, 0.0, None, False, False, text), plain, words, set()
+            Clause(N.UNKNOWN, 0.0, None, False, False, text, typed=typed), plain, words, set()
         )
     rule, match = found
     confidence = 0.95 if rule.priority >= 20 else 0.9 if rule.priority >= 10 else 0.8
     corrected = sum(p != w for p, w in zip(plain, words, strict=True))
     confidence = round(max(0.5, confidence - 0.1 * corrected), 2)
-    clause = Clause(rule.intent, confidence, None, False, False, text)
-    consumed = _read_arguments(clause, plain)
+    remark = rule.remark or _CONDITION.match(text) is not None
+    clause = Clause(rule.intent, confidence, None, False, False, text, remark=remark, typed=typed)
+    clause.step, consumed = read_arguments(rule.intent, text, plain, clause.arguments)
     if clause.intent in _NO_REFERENCE:
         return clause
     eaten: set[int] = set()
@@ -124,34 +130,16 @@ def read_clause(plain: Sequence[str], words: Sequence[str]) -> Clause:
         in_rule = match.start() <= begin < match.end() and word in rule.literals
         if any(a <= begin < b for a, b in consumed) or (in_rule and word not in _KEPT):
             eaten.add(position)
-    return _with_reference(clause, plain, words, eaten)
+    clause = _with_reference(clause, plain, words, eaten)
+    asks = clause.intent in _QUESTIONS or _HOW_TO.match(text) is not None
+    if asks and clause.concrete and _off_topic(clause.reference):
+        return Clause(N.UNKNOWN, 0.0, None, False, False, text, typed=typed)
+    return clause
 
 
-def _read_arguments(clause: Clause, plain: Sequence[str]) -> list[tuple[int, int]]:
-    """Fill in the clause's step and arguments; returns the character spans they took."""
-    text, intent, arguments = clause.text, clause.intent, clause.arguments
-    consumed: list[tuple[int, int]] = []
-    if intent is N.REJECT and (reason := _REASON.search(text)) is not None:
-        consumed.append(reason.span())
-        arguments["reason"] = _plain_span(text, plain, reason.span(1))
-    if intent in _STEP_INTENTS and (step := find_step(text)) is not None:
-        clause.step = step[0]
-        consumed.append(step[1])
-    if intent is N.LOGS and (lines := _LINES.search(text)) is not None:
-        arguments["lines"] = int(lines.group(1) or lines.group(2))
-        consumed.append(lines.span())
-    if intent in (N.SUBSCRIBE, N.UNSUBSCRIBE) and (channel := _CHANNEL.search(text)):
-        arguments["channel"] = _CHANNELS.get(channel.group(1), channel.group(1))
-        consumed.append(channel.span())
-    if intent is N.SUBSCRIBE:
-        event = next((event for pattern, event in _EVENTS if pattern.search(text)), None)
-        if event is not None:
-            arguments["event"] = event
-    if intent is N.LIST:
-        status = next((status for pattern, status in _LIST_FILTERS if pattern.search(text)), None)
-        if status is not None:
-            arguments["status"] = status
-    return consumed
+def _off_topic(reference: str | None) -> bool:
+    named = [w for w in (reference or "").split() if w not in _KEPT]
+    return bool(named) and all(w in OFF_TOPIC for w in named)
 
 
 def _with_reference(
@@ -159,13 +147,6 @@ def _with_reference(
 ) -> Clause:
     clause.reference, clause.concrete, clause.noun_phrase = _reference(words, plain, eaten)
     return clause
-
-
-def _plain_span(text: str, plain: Sequence[str], span: tuple[int, int]) -> str:
-    """The words as typed (before typo fixes) that fall inside a span of `text`."""
-    first = text.count(" ", 0, span[0])
-    last = text.count(" ", 0, max(span[0], span[1] - 1))
-    return " ".join(plain[first : last + 1]).strip(" :")
 
 
 def _reference(
@@ -177,7 +158,8 @@ def _reference(
     for index, word in enumerate(words):
         if word in PRONOUNS and words[index + 1 : index + 2] and words[index + 1] in TIME_WORDS:
             eaten.add(index)
-        small_number = word.isdigit() and len(word) < 4  # "step 1 and 2": not a task
+        # "step 1 and 2", "my 3pm build": not a task name
+        small_number = (word.isdigit() and len(word) < 4) or _CLOCK.match(word) is not None
         keep = index not in eaten and not small_number and (word not in JUNK or word in _KEPT)
         if keep and word in PRONOUNS:
             if current:
@@ -191,13 +173,22 @@ def _reference(
             current = []
     if current:
         runs.append(current)
+    runs = _joined_by_of(runs, words)
+    joined = " ".join(words)
+    relative = _RELATIVE.search(joined)
+    if relative is not None:  # "the one that failed": named by its state
+        first = joined.count(" ", 0, relative.start())
+        last = first + relative.group(0).count(" ")
+        return " ".join(plain[first : last + 1]), True, True
     best: list[int] = []
-    best_content = 0
     pronoun: str | None = None
+    best_key = (False, 0)
     for run in runs:
         content = sum(words[i] not in _KEPT for i in run)
-        if content > best_content:
-            best, best_content = run, content
+        # "is it possible to restart the migration": a noun phrase beats a stray word.
+        key = (words[run[0]] in DETERMINERS, content)
+        if content > 0 and key > best_key:
+            best, best_key = run, key
         elif content == 0 and pronoun is None and words[run[0]] in PRONOUNS:
             pronoun = words[run[0]]
     if best:
@@ -205,13 +196,49 @@ def _reference(
         first = next((n for n, i in enumerate(best) if words[i] in DETERMINERS), 0)
         if any(words[i] not in _KEPT for i in best[first:]):
             best = best[first:]
-        while best and words[best[-1]] in _KEPT and words[best[-1]] not in _NOUNS:
+        while best and (
+            (words[best[-1]] in _KEPT and words[best[-1]] not in _TRAILING)
+            or words[best[-1]] in ("of", "from")
+            or (words[best[-1]] in _HINTS and words[best[-2] if len(best) > 1 else 0] != "from")
+        ):
             best = best[:-1]
         phrase = " ".join(plain[i] for i in best)
         return phrase, True, words[best[0]] in DETERMINERS or any(c.isdigit() for c in phrase)
+    for run in runs:  # "the failed one": a status picks the task, no title word needed
+        if (
+            len(run) > 2
+            and words[run[0]] in DETERMINERS
+            and words[run[-1]] in _NOUNS
+            and any(words[i] in STATUS_WORDS for i in run)
+        ):
+            return " ".join(plain[i] for i in run), True, True
     return pronoun, False, False
 
 
+def _joined_by_of(runs: list[list[int]], words: Sequence[str]) -> list[list[int]]:
+    """ "the deployment of the website", "the build from yesterday", "the deploy for the api":
+    one task phrase."""
+    joined: list[list[int]] = []
+    for run in runs:
+        previous = joined[-1] if joined else None
+        if (
+            previous is not None
+            and run[0] - previous[-1] == 2
+            and words[run[0] - 1] in ("of", "from", "for")
+            and words[previous[-1]] not in PRONOUNS
+            and words[run[0]] not in PRONOUNS
+        ):
+            joined[-1] = [*previous, run[0] - 1, *run]
+        else:
+            joined.append(run)
+    return joined
+
+
 _NOUNS = frozenset({"task", "one", "job", "thing", "work", "project", "process"})
+#: Kept at the end of a task phrase: a noun, or a time hint ("the build from yesterday").
+_TRAILING = _NOUNS | OLDER | NEWER
+#: A hint after the name counts only as "from yesterday": "the build I started earlier" is not
+#: "the earlier build".
+_HINTS = OLDER | NEWER
 #: Kept in a task phrase without naming a task themselves.
 _KEPT = DETERMINERS | PRONOUNS | MODIFIERS

@@ -13,29 +13,67 @@ import re
 from dataclasses import replace
 from types import MappingProxyType
 
+from intents.arguments import REASON, event_in
 from intents.clauses import HARD_SEPARATORS, Clause, read_clause
-from intents.model import SOCIAL, TASK_INTENTS, Intent, IntentName
+from intents.model import SOCIAL, TASK_INTENTS, Intent, IntentName, StepRef
 from intents.rules import RULES
 from intents.steps import find_step
 from intents.text import Tokens, tokenize
-from intents.words import DETERMINERS, JUNK
+from intents.words import DETERMINERS, JUNK, PRONOUNS
 
 N = IntentName
 
 #: Longer messages are not commands; the cap also bounds the regular expressions' work.
 MAX_LENGTH = 500
-_SOFT_SEPARATORS = frozenset({"and", "then", "also", "plus"})
+_SOFT_SEPARATORS = frozenset({"and", "then", "also", "plus", "but"})
 _SPANNING = tuple(rule for rule in RULES if rule.spans_clauses)
 _PRONOUN_INTENTS = TASK_INTENTS | {N.SUBSCRIBE, N.UNSUBSCRIBE, N.CHANGES}
+_CONDITIONS = frozenset({"if", "once", "unless"})
+_RESTARTS = frozenset({"restart", "rerun", "redo"})
+#: Words that start a new request when they follow a task name directly.
+_COMMAND_STARTS = frozenset(
+    {"pause", "resume", "unpause", "cancel", "abort", "kill", "stop", "retry", "skip"}
+    | {"approve", "reject", "show", "give", "tell", "notify", "list", "how"}
+)
 #: Takes back what came before it: "cancel it, no wait, pause it".
-_CORRECTION = re.compile(r"^(?:no |oh )?(?:wait|actually|sorry|i mean|scratch that|never ?mind)\b")
+_CORRECTION = re.compile(
+    r"^(?:no |oh )?(?:wait|actually|i mean|i meant|scratch that|never ?mind"
+    r"|sorry (?:i mean|i meant|wrong|no|not))\b"
+)
+#: "ok scrap that, cancel the cafe export": taken back when another command follows.
+_RETRACTION = re.compile(
+    r"^(?:(?:ok|no|oh|actually|wait) )*(?:(?:scrap|scratch|forget|ignore|disregard) "
+    r"(?:that|this|it|what i said)|sorry)$"
+)
+#: "don't cancel the crm, just pause it": a command asked NOT to be done.
+_NEGATED = re.compile(
+    r"^(?:(?:please|pls|but|and|just|i|we|you) )?(?:do not|did not|never|no need to|not) "
+    r"(?!bother\b)(?:(?:want|need|have) to )?"
+)
+#: "and 4 on the build" after "skip steps 3": another step number.
+_MORE_STEPS = re.compile(r"^(\d{1,2})\b")
+#: "the numbers are wrong": a judgement about something, which names no task to act on.
+_ASSESSMENT = re.compile(
+    r"\b(?:is|are|was|were|looks?|seems?) (?:\w+ )?(?:wrong|off|bad|broken|incorrect|missing"
+    r"|stale|outdated|fine|good|great|ok|okay)\b"
+)
+#: A clause that asks or orders, so it is no reason for a rejection before it.
+_ASKING = re.compile(
+    r"^(?:show|what|how|when|why|where|which|is|are|can|could|would|please|give|tell|list"
+    r"|get|do|does|did|has|have)\b"
+)
+#: "it's hung", "that is stuck": a remark about the task a command just named.
+_EXPLANATION = re.compile(r"^(?:it|that|this|they) (?:is|are|was|were|has|seems|looks)\b")
+_COMMANDS = frozenset({N.PAUSE, N.RESUME, N.CANCEL, N.RESTART, N.RETRY, N.SKIP, N.APPROVE})
+#: Negative commands that are commands of their own ("don't approve", "don't notify me").
+_NEGATIVE_COMMANDS = frozenset({N.REJECT, N.UNSUBSCRIBE, N.UNKNOWN})
 
 
 def parse(text: str) -> list[Intent]:
     """The intents in `text`, in the order asked; [UNKNOWN] when none is recognised."""
-    if text.strip() == "?":
-        return [Intent(N.HELP, 0.9)]
     tokens = tokenize(text[:MAX_LENGTH])
+    if tokens.words and all(w == "?" for w in tokens.words):
+        return [Intent(N.HELP, 0.9)]  # "?", "❓"
     clauses = []
     for start, end in _split(tokens):
         pairs = [
@@ -45,7 +83,8 @@ def parse(text: str) -> list[Intent]:
         ]
         clauses.append(read_clause([p for p, _ in pairs], [w for _, w in pairs]))
     linked = _link(clauses)
-    if len(clauses) == 1 and text.rstrip().endswith("?") and _names_only(clauses[0]):
+    asked = bool(tokens.words) and tokens.words[-1] == "?"
+    if len(clauses) == 1 and asked and _names_only(clauses[0]):
         # "crm?": a bare task name asked about is a status question.
         linked = [replace(clauses[0], intent=N.STATUS, confidence=0.6)]
     intents = [
@@ -66,6 +105,25 @@ def _names_only(clause: Clause) -> bool:
     )
 
 
+def _unnamed(clause: Clause) -> bool:
+    """No task named: no reference, or only a pronoun."""
+    return clause.reference is None or not clause.concrete
+
+
+def _compatible(first: Clause, second: Clause) -> bool:
+    """No argument set differently: "what's running and what's failed" stays two lists."""
+    return all(first.arguments.get(k, v) == v for k, v in second.arguments.items())
+
+
+def _bare_noun_phrase(clause: Clause) -> bool:
+    """ "the build" or "the build too": a task and nothing else, so the command before it
+    carries over ("pause the crm and the build"); "it's hammering the db" is not one."""
+    if not (clause.concrete and clause.noun_phrase and clause.reference):
+        return False
+    named = set(clause.reference.split())
+    return all(w in named or w in JUNK for w in clause.text.split())
+
+
 def _split(tokens: Tokens) -> list[tuple[int, int]]:
     """Token ranges of the clauses; separators inside a spanning rule's match do not split."""
     words = tokens.words
@@ -84,6 +142,24 @@ def _split(tokens: Tokens) -> list[tuple[int, int]]:
             if index > start:
                 ranges.append((start, index))
             start = index + 1
+        elif (
+            (word in _COMMAND_STARTS or (word in _RESTARTS and words[start] in _CONDITIONS))
+            and start < index < len(words) - 1
+            and index not in protected
+            and words[index + 1] not in HARD_SEPARATORS
+            and words[index - 1] not in DETERMINERS
+            and (
+                (
+                    words[index - 1] not in JUNK | PRONOUNS
+                    and any(w in DETERMINERS for w in words[start:index])
+                )
+                or (words[start] in _CONDITIONS and index - start > 2)
+            )
+        ):
+            # "pause the crm show me the logs": a new command after a task name, no "and";
+            # "if it's stuck restart it": the command after its condition
+            ranges.append((start, index))
+            start = index
     if start < len(words):
         ranges.append((start, len(words)))
     return ranges
@@ -92,55 +168,78 @@ def _split(tokens: Tokens) -> list[tuple[int, int]]:
 def _link(clauses: list[Clause]) -> list[Clause]:
     """Resolve the clauses against each other: reasons, bare noun phrases, pronouns."""
     linked: list[Clause] = []
-    for clause in clauses:
+    for position, clause in enumerate(clauses):
         previous = linked[-1] if linked else None
+        if _RETRACTION.match(clause.text) and any(
+            c.intent is not N.UNKNOWN for c in clauses[position + 1 :]
+        ):
+            for earlier in linked:
+                earlier.retracted = True
+            continue
         if clause.intent is N.UNKNOWN and _CORRECTION.match(clause.text):
             for earlier in linked:
                 earlier.retracted = True
             continue
+        if clause.intent not in _NEGATIVE_COMMANDS and _NEGATED.match(clause.text):
+            clause.retracted = True  # still names the task for "just pause it"
+        if (
+            previous is not None
+            and previous.intent is N.REJECT
+            and "reason" not in previous.arguments
+            and clause.intent in (N.STATUS, N.LOGS)
+            and not _ASKING.match(clause.text)
+        ):
+            # "reject step 2, it's broken", "reject it, error rate is too high": why
+            clause = replace(clause, intent=N.UNKNOWN)
+        elif (
+            previous is not None
+            and previous.intent in _COMMANDS
+            and clause.intent is N.STATUS
+            and not _ASKING.match(clause.text)
+            and (_EXPLANATION.match(clause.text) or not clause.noun_phrase)
+        ):
+            # "kill the crm job, it's hung", "hold the deploy, incident in progress": why,
+            # not a second question
+            continue
+        if (
+            clause.intent is N.SUBSCRIBE
+            and "event" not in clause.arguments
+            and previous is not None
+            and previous.text.split()[:1] in (["if"], ["once"], ["when"])
+            and (event := event_in(previous.text)) is not None
+        ):
+            clause.arguments["event"] = event  # "if the build fails, notify me"
         if clause.intent is N.UNKNOWN and previous is not None:
             if previous.intent is N.REJECT and "reason" in previous.arguments:
-                previous.arguments["reason"] = f"{previous.arguments['reason']} and {clause.text}"
+                previous.arguments["reason"] = f"{previous.arguments['reason']} and {clause.typed}"
                 continue
-            if previous.intent is N.REJECT and clause.text:
-                previous.arguments["reason"] = clause.text
+            if previous.intent is N.REJECT and clause.typed:
+                reason = REASON.search(clause.typed)  # "sorry: numbers are wrong"
+                previous.arguments["reason"] = reason.group(1) if reason else clause.typed
                 continue
-            if previous.intent in TASK_INTENTS and clause.concrete and clause.noun_phrase:
+            if previous.intent in TASK_INTENTS and _bare_noun_phrase(clause):
                 clause = replace(clause, intent=previous.intent, confidence=0.7)
             elif previous.step is not None and (step := find_step(clause.text)) is not None:
                 # "approve step 1 and step 2": the same command for another step.
                 clause = replace(clause, intent=previous.intent, confidence=0.7, step=step[0])
+            elif (
+                previous.step is not None
+                and previous.step.number
+                and (more := _MORE_STEPS.match(clause.text)) is not None
+            ):
+                # "skip steps 2 and 3", "skip steps 3 and 4 on the build"
+                number = StepRef(f"step {more.group(1)}", number=int(more.group(1)))
+                clause = replace(clause, intent=previous.intent, confidence=0.7, step=number)
         linked.append(clause)
-    # Pronouns and missing references borrow the task named elsewhere in the message.
-    antecedent: str | None = None
-    for clause in linked:
-        if clause.concrete and (clause.intent is not N.UNKNOWN or clause.noun_phrase):
-            antecedent = clause.reference
-        elif (
-            antecedent is not None
-            and clause.intent in _PRONOUN_INTENTS
-            and (clause.reference is not None or clause.intent is not N.CHANGES)
-        ):
-            clause.reference, clause.concrete = antecedent, True
+    _borrow_antecedents(linked)
     linked = [c for c in linked if not c.retracted]
     actionable = [c for c in linked if c.intent not in SOCIAL]
     if actionable:
-        linked = actionable
+        linked = [c for c in actionable if not c.remark] or actionable
     elif len(linked) > 1:
         social = [c for c in linked if c.intent is not N.UNKNOWN]
         linked = social[:1] or linked[:1]
-    merged: list[Clause] = []
-    for clause in linked:
-        last = merged[-1] if merged else None
-        if last is not None and last.intent is clause.intent:
-            if clause.reference is None and clause.step is None:
-                last.arguments = {**clause.arguments, **last.arguments}
-                continue
-            if last.reference is None and last.step is None:
-                clause.arguments = {**last.arguments, **clause.arguments}
-                merged[-1] = clause
-                continue
-        merged.append(clause)
+    merged = _merged(linked)
     # A command without a task takes the one named later: "approve step 3 and resume the crm".
     later: str | None = None
     for clause in reversed(merged):
@@ -152,4 +251,48 @@ def _link(clauses: list[Clause]) -> list[Clause]:
         return []
     if all(c.intent is N.UNKNOWN for c in merged):
         return [replace(merged[0], reference=None, step=None, arguments={})]
+    return merged
+
+
+def _borrow_antecedents(clauses: list[Clause]) -> None:
+    """Pronouns and missing references borrow the task named earlier in the message."""
+    antecedent: str | None = None
+    for clause in clauses:
+        if clause.concrete and (
+            clause.intent is not N.UNKNOWN
+            or (clause.noun_phrase and not _ASSESSMENT.search(clause.text))
+        ):
+            antecedent = clause.reference
+        elif (
+            antecedent is not None
+            and clause.intent in _PRONOUN_INTENTS
+            and (clause.reference is not None or clause.intent is not N.CHANGES)
+        ):
+            clause.reference, clause.concrete = antecedent, True
+
+
+def _merged(clauses: list[Clause]) -> list[Clause]:
+    """Neighbouring parts of one request become one intent ("the build log, last 20 lines")."""
+    merged: list[Clause] = []
+    for clause in clauses:
+        last = merged[-1] if merged else None
+        if last is not None and last.intent is clause.intent and _compatible(last, clause):
+            if clause.reference is None and clause.step is None:
+                last.arguments = {**clause.arguments, **last.arguments}
+                continue
+            if last.reference is None and last.step is None:
+                clause.arguments = {**last.arguments, **clause.arguments}
+                merged[-1] = clause
+                continue
+            if _unnamed(last) and _unnamed(clause) and None in (last.step, clause.step):
+                # "step 2 looks good, approve it": one approval of step 2
+                last.step = last.step or clause.step
+                last.reference = last.reference or clause.reference
+                last.arguments = {**clause.arguments, **last.arguments}
+                continue
+            if (clause.reference, clause.step) == (last.reference, last.step):
+                # "the build log, last 20 lines": one request said in two parts
+                last.arguments = {**clause.arguments, **last.arguments}
+                continue
+        merged.append(clause)
     return merged

@@ -102,6 +102,8 @@ class CandidateIndex:
     candidates: tuple[Candidate, ...]
     exact: dict[str, set[int]]
     prefixes: dict[str, set[str]]
+    #: The second halves of compound title words: "site" in "website", "phone" in "cellphone".
+    suffixes: dict[str, set[str]]
     variants: dict[str, set[str]]
     kinds: dict[str, set[int]]
     by_id: dict[str, int]
@@ -109,12 +111,15 @@ class CandidateIndex:
     sorted_ids: tuple[tuple[str, int], ...]
     #: Active candidates, most recently updated first: the options when nothing matches.
     active_by_recency: tuple[Candidate, ...]
+    #: Candidates by status, most recent first: "the failed one" names no title at all.
+    by_status: dict[str, tuple[Candidate, ...]]
 
     @classmethod
     def build(cls, candidates: Iterable[Candidate]) -> CandidateIndex:
         tasks = tuple(candidates)
         exact: dict[str, set[int]] = {}
         prefixes: dict[str, set[str]] = {}
+        suffixes: dict[str, set[str]] = {}
         variants: dict[str, set[str]] = {}
         kinds: dict[str, set[int]] = {}
         for position, candidate in enumerate(tasks):
@@ -129,15 +134,22 @@ class CandidateIndex:
                     variants.setdefault(key, set()).add(word)
                 for size in range(3, min(len(word), 10)):
                     prefixes.setdefault(word[:size], set()).add(word)
+                for start in range(3, len(word) - 3):
+                    suffixes.setdefault(word[start:], set()).add(word)
         return cls(
             candidates=tasks,
             exact=exact,
             prefixes=prefixes,
+            suffixes=suffixes,
             variants=variants,
             kinds=kinds,
             by_id={candidate.id: position for position, candidate in enumerate(tasks)},
             sorted_ids=tuple(sorted((c.id.lower(), p) for p, c in enumerate(tasks))),
             active_by_recency=_by_recency(c for c in tasks if c.active),
+            by_status={
+                status: _by_recency(c for c in tasks if c.status == status)
+                for status in {c.status for c in tasks}
+            },
         )
 
     def with_id_prefix(self, prefix: str) -> list[Candidate]:
@@ -166,6 +178,8 @@ class CandidateIndex:
                         add(self.exact[title_word], TYPO)
         if len(word) >= 3:
             for title_word in self.prefixes.get(word, ()):
+                add(self.exact[title_word], PREFIX)
+            for title_word in self.suffixes.get(word, ()):
                 add(self.exact[title_word], PREFIX)
             for size in range(4, len(word)):
                 add(self.exact.get(word[:size], ()), PREFIX)
@@ -221,25 +235,30 @@ def resolve(
     content = [w for w in words if w not in DETERMINERS and w not in PRONOUNS]
     if not content:
         return _from_context(index, last_task_id, fits)
+    content = [w for w in content if w not in JUNK or w in MODIFIERS] or content
     older = any(w in OLDER for w in content)
     newer = any(w in NEWER for w in content)
     # "the paused deploy" picks by status; "the crm finished" asks about it.
     heads = [n for n, w in enumerate(content) if w not in MODIFIERS]
-    statuses = {STATUS_WORDS[w] for w in content[: heads[-1] if heads else 0] if w in STATUS_WORDS}
+    statuses = {
+        STATUS_WORDS[w] for w in content[: heads[-1] if heads else None] if w in STATUS_WORDS
+    }
     content = [w for w in content if w not in MODIFIERS]
     content = [w for w in content if w not in JUNK] or content
     if not content:
+        if statuses:  # "the failed one"
+            return _by_status(index, statuses)
         return _from_context(index, last_task_id, fits)
 
     ids = _id_matches(index, words)
     if ids is not None:
         return ids
 
-    totals: dict[int, float] = {}
-    for word in content:
-        for position, score in index.word_scores(word).items():
-            totals[position] = totals.get(position, 0.0) + score
-    matched = {p: s for p, s in totals.items() if s >= MIN_COVERAGE * len(content)}
+    matched = _matches(index, content)
+    if not matched and len(content) > 1 and content[-1].endswith("ing"):
+        # "the crm wrapping": a verb typed after the name; try the name alone
+        content = content[:-1]
+        matched = _matches(index, content)
     if not matched:
         return Resolution(Outcome.NOT_FOUND, options=_active_options(index))
     best = max(matched.values())
@@ -273,6 +292,15 @@ def resolve(
     return Resolution(Outcome.AMBIGUOUS, options=tuple(ordered))
 
 
+def _matches(index: CandidateIndex, content: Sequence[str]) -> dict[int, float]:
+    """Candidates whose titles cover enough of `content`, with their scores."""
+    totals: dict[int, float] = {}
+    for word in content:
+        for position, score in index.word_scores(word).items():
+            totals[position] = totals.get(position, 0.0) + score
+    return {p: s for p, s in totals.items() if s >= MIN_COVERAGE * len(content)}
+
+
 def _id_matches(index: CandidateIndex, words: Sequence[str]) -> Resolution | None:
     """Resolution by id prefix, or None when the phrase holds no id-like word."""
     for position, word in enumerate(words):
@@ -290,6 +318,15 @@ def _id_matches(index: CandidateIndex, words: Sequence[str]) -> Resolution | Non
         if any(ch.isdigit() for ch in word):
             return Resolution(Outcome.NOT_FOUND, options=_active_options(index))
     return None
+
+
+def _by_status(index: CandidateIndex, statuses: set[str]) -> Resolution:
+    found = _by_recency(c for status in statuses for c in index.by_status.get(status, ()))
+    if len(found) == 1:
+        return Resolution(Outcome.FOUND, found[0], basis=Basis.HINT)
+    if found:
+        return Resolution(Outcome.AMBIGUOUS, options=found)
+    return Resolution(Outcome.NOT_FOUND, options=_active_options(index))
 
 
 def _from_context(

@@ -3,7 +3,9 @@ clause with a priority; the match with the highest (priority, matched length) wi
 longer, more specific rule beats a shorter one (opsdroid's regex parser scores the same way).
 
 Rules named UNKNOWN are deliberate "this is filler" matches ("hold on", "I'll resume later"):
-they beat the command words inside them and the clause is dropped.
+they beat the command words inside them and the clause is dropped. Rules marked `remark`
+("the migration failed again", "all good") stand alone but give way to any request in the
+same message.
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ class Rule:
     priority: int
     #: True for rules that read across "and"/"then" ("cancel ... and start over").
     spans_clauses: bool = False
+    #: True for remarks rather than requests ("the migration failed again"): dropped when the
+    #: same message also asks for something else.
+    remark: bool = False
 
     #: The words the pattern spells out: inside a match they are command, not task name.
     literals: frozenset[str] = frozenset()
@@ -35,72 +40,197 @@ def _literals(source: str) -> frozenset[str]:
     return frozenset(words)
 
 
-def _r(intent: IntentName, priority: int, *patterns: str, spans: bool = False) -> list[Rule]:
-    return [Rule(intent, re.compile(p), priority, spans, _literals(p)) for p in patterns]
+def _r(
+    intent: IntentName, priority: int, *patterns: str, spans: bool = False, remark: bool = False
+) -> list[Rule]:
+    return [Rule(intent, re.compile(p), priority, spans, remark, _literals(p)) for p in patterns]
 
 
 _W = r"(?:\w+ ){0,4}"  # up to four words in between
+_BOT = r"(?:you|it|this|this bot|this thing|the bot|tasktalk)"
 _STOP = (
-    r"(?:cancel|abort|kill|stop|scrap|terminate|drop|nuke|shut down|shutdown|call off"
-    r"|throw away)"
+    r"(?:cancel|abort|kill|stop|scrap|terminate|drop|nuke|shut (?:\w+ ){0,3}down|shutdown"
+    r"|call (?:\w+ ){0,3}off|throw away|ditch|axe|scrub|pull the plug|get rid of|put an end to"
+    r"|abandon|discard|delete|remove|wipe|call it quits|discontinue|cease|roll back|rollback)"
 )
 _AGAIN = (
-    r"(?:start (?:\w+ ){0,2}(?:over|again)|restart|rerun|redo|run (?:\w+ ){0,2}again"
-    r"|start (?:a )?(?:new|fresh)(?: one| run| attempt)?)"
+    r"(?:(?:start|kick|fire|launch|trigger|begin|spin) (?:\w+ ){0,2}(?:over|again|anew)|restart"
+    r"|(?:start|begin|run|do) (?:\w+ ){0,2}from (?:scratch|the (?:beginning|start|top))"
+    r"|rerun|redo|reboot|relaunch|retrigger|run (?:\w+ ){0,2}again"
+    r"|(?:start|initiate|begin|launch|kick off) (?:a )?(?:new|fresh)(?: one| run| attempt)?)"
 )
+
+_HELLO = (
+    r"(?:hi|hello|hey|hiya|howdy|yo|greetings|(?:good )?(?:morning|afternoon|evening)"
+    r"|what is up|sup|gm|hola|heya|good day|gday|salutations|ayy|ayo|heyo)"
+)
+#: Words that may come before the command verb that opens a clause ("ok please pause …").
+_LEAD = r"(?:(?:please|pls|ok|okay|now|just|and|so|then|yes|yeah) )*"
+#: What may follow the fresh start of a cancel-and-restart: the same task, or nothing new.
+_SAME = r"(?:it|that|this|them|one|from|please|pls|now|as well|again|over|right|asap)"
 
 RULES: tuple[Rule, ...] = tuple(
     [
         # Cancel followed by a fresh start is one restart (the engine's restart is exactly
         # "cancel and start over as a new attempt"), so it runs as one command, not two.
-        *_r(N.RESTART, 40, rf"\b{_STOP}\b.*\b(?:and|then|,) (?:\w+ )?{_AGAIN}\b", spans=True),
+        # Not when the fresh start names another task: "cancel the crm then restart the build".
+        *_r(
+            N.RESTART,
+            40,
+            rf"\b{_STOP}\b.*\b(?:and|then|,) (?:\w+ )?{_AGAIN}\b(?=$| [,;.!?]| {_SAME}\b)",
+            rf"\b{_STOP} (?:(?:it|that|this|everything) )?(?:, )?(?:and|then) (?:\w+ )?{_AGAIN}\b",
+            spans=True,
+        ),
         *_r(
             N.RESTART,
             20,
-            r"\b(?:restart|rerun|redo)\b",
-            rf"\b(?:start|kick off|launch|trigger) {_W}(?:over|again)\b",
+            r"\b(?:restart|rerun|redo|reboot|relaunch|retrigger|reset|rebuild|reload|respawn"
+            r"|requeue|resubmit|reexecute|reinitiate|redeploy|bounce)\b",
+            rf"\b(?:start|kick|kick off|launch|trigger|fire|spin|begin) {_W}(?:over|again|anew)\b",
             rf"\brun {_W}again\b",
             r"\b(?:do|run) (?:\w+ ){0,3}over\b",
-            r"\bfrom (?:scratch|the (?:beginning|start))\b",
+            r"\bfrom (?:scratch|the (?:beginning|start|top))\b",
+            r"\b(?:fresh|clean) (?:start|run|restart)\b",
+            r"\bfrom square one\b",
+            r"\bafresh\b",
         ),
-        *_r(N.RESUME, 25, r"\brestart from where\b", r"\bpick (?:\w+ ){0,3}back up\b"),
+        *_r(
+            N.RESUME,
+            25,
+            r"\brestart from where\b",
+            r"\b(?:restart|start|continue|resume|pick up) (?:\w+ ){0,5}(?:from )?where (?:it|we|you"
+            r"|they) (?:stopped|left off|paused|was|were)\b",
+            r"\bpick (?:\w+ ){0,3}back up\b",
+            r"\b(?:start|turn|switch|fire|spin|kick|bring|put) (?:\w+ ){0,4}back (?:up|on)\b",
+            r"\blet (?:\w+ ){0,4}(?:run|go|continue|proceed|carry on)\b",
+            r"\b(?:off|out of) (?:hold|pause|ice)\b",
+        ),
         *_r(
             N.RESUME,
             10,
-            r"\b(?:resume|continue|unpause|carry on|keep going|go on)\b",
-            r"\bget (?:\w+ ){0,4}going again\b",
+            r"\b(?:resume|continue|unpause|unfreeze|unhalt|unhold|unpark|unblock|unsnooze|reinstate"
+            r"|recommence"
+            r"|carry on"
+            r"|keep going|go on|proceed with|push on)\b",
+            r"\bwake (?:\w+ ){0,4}up\b",
+            r"\b(?:get|go) back to\b",
+            r"\blet (?:it|them|that) rip\b",
+            r"\bkeep (?:\w+ ){1,4}(?:going|running)\b",
+            r"\bget (?:\w+ ){0,4}(?:going|moving|running) again\b",
         ),
-        *_r(N.UNKNOWN, 30, r"^hold on$", r"\bi will \w+ (?:\w+ )?later\b", r"^go ahead$"),
-        *_r(N.PAUSE, 20, rf"\bstop {_W}for now\b", r"\bon hold\b"),
-        *_r(N.PAUSE, 10, r"\b(?:pause|hold|suspend|freeze)\b", r"\btake a (?:break|pause)\b"),
-        *_r(N.CANCEL, 10, rf"\b{_STOP}\b"),
+        *_r(
+            N.UNKNOWN,
+            30,
+            r"^hold on$",
+            r"\bi will \w+ (?:\w+ )?later\b",
+            r"^go ahead$",
+            r"^(?:we|i) (?:are|am|have|had|were|was) (?:\w+ )?(?:done|finished) with\b",
+            r"^who (?:is going to|will|won|wins)\b",
+        ),
+        *_r(
+            N.PAUSE,
+            20,
+            rf"\b(?:stop|halt|kill) {_W}(?:for now|temporarily|for (?:a|the) (?:bit|while"
+            r"|moment|sec|second|minute|few))\b",
+            r"\bon (?:hold|ice|pause)\b",
+            r"\btemporarily (?:stop|halt|kill|suspend|cancel)\b",
+            r"\b(?:into|in) a (?:paused|suspended|held) state\b",
+        ),
+        *_r(
+            N.PAUSE,
+            10,
+            r"\b(?:pause|hold|suspend|freeze|halt|park|postpone|defer|delay|snooze)\b",
+            r"\btake a (?:break|pause)\b",
+            r"\bto sleep\b",
+            r"\b(?:hit|pump|slam|put) the brakes\b",
+            r"\b(?:hang|hold) fire\b",
+            r"\b(?:stop|halt|wait) (?:for )?(?:a|one) (?:moment|minute|sec|second|bit)\b",
+            r"\bback burner\b",
+            r"\b(?:shelve|sideline)\b",
+        ),
+        # A clause that starts with a command verb is that command: "approve the one waiting
+        # for approval" approves (a list question is weaker).
+        *_r(N.PAUSE, 13, rf"^{_LEAD}pause\b"),
+        *_r(N.RESUME, 13, rf"^{_LEAD}(?:resume|unpause)\b"),
+        *_r(N.CANCEL, 13, rf"^{_LEAD}(?:cancel|abort)\b"),
+        *_r(N.RESTART, 13, rf"^{_LEAD}(?:restart|rerun)\b"),
+        *_r(N.RETRY, 13, rf"^{_LEAD}retry\b"),
+        *_r(N.SKIP, 13, rf"^{_LEAD}skip\b"),
+        *_r(N.APPROVE, 13, rf"^{_LEAD}approve\b"),
+        *_r(N.REJECT, 13, rf"^{_LEAD}reject\b"),
+        *_r(
+            N.CANCEL,
+            10,
+            rf"\b{_STOP}\b",
+            r"^(?:please |pls |just )?(?:end|bin) (?:the|my|it|this|that)\b",
+        ),
+        # "I would like the migration to be cancelled": the command in the passive.
+        *_r(N.CANCEL, 12, r"\bbe (?:cancelled|canceled|stopped|killed|aborted|terminated)\b"),
+        *_r(N.PAUSE, 12, r"\bbe (?:paused|put on hold|suspended)\b"),
+        *_r(N.RESUME, 12, r"\bbe (?:resumed|unpaused|continued)\b"),
+        *_r(N.RESTART, 12, r"\bbe (?:restarted|rerun|redone)\b"),
+        *_r(N.SKIP, 12, r"\bbe (?:skipped|bypassed|omitted)\b"),
+        *_r(N.APPROVE, 12, r"\b(?:may|can|should|could) be approved\b"),
+        *_r(N.REJECT, 12, r"\b(?:may|can|should|could) be (?:rejected|declined)\b"),
         *_r(
             N.UNSUBSCRIBE,
             25,
             r"\bunsubscribe\b",
-            r"\bstop (?:notifying|sending|pinging|messaging|emailing|alerting)\b",
-            r"\b(?:stop|turn off|disable|mute) (?:the |all |my )?(?:notifications|alerts|updates"
-            r"|emails|pings|messages)\b",
+            r"\b(?:stop|quit|cease|refrain from) (?:notifying|sending|pinging|messaging|emailing"
+            r"|alerting"
+            r"|telling|bugging|bothering|spamming|reminding|updating|texting|buzzing|paging)\b",
+            r"\b(?:unfollow|unwatch|opt out)\b",
+            r"\bstop (?:watching|monitoring|following|tracking)\b",
+            r"\b(?:take me off|remove me from)\b",
+            r"\b(?:turn|switch) (?:\w+ ){0,3}(?:notifications|alerts|updates|emails|pings) off\b",
+            r"\bdo not (?:tell|update|bother|bug) me\b",
+            r"\b(?:stop|quit|turn off|switch off|disable|mute|silence|pause|enough|enough with|cut"
+            r"|kill|drop|cancel|end|no|discontinue|cease)"
+            r" (?:\w+ ){0,3}(?:notifications|alerts|updates|emails|pings|messages|dms)\b",
             r"\bmute\b",
-            r"\bno more (?:emails|pings|notifications|updates|messages|alerts)\b",
+            r"\bno more (?:emails?|pings?|notifications?|updates?|messages?|alerts?)\b",
             r"\bdo not (?:notify|email|ping|message|alert)\b",
-            r"\bdo not want (?:any )?(?:more )?(?:notifications|emails|updates|pings|messages"
-            r"|alerts)",
+            r"\b(?:do not|no longer) (?:want|need|wish|care) (?:\w+ ){0,4}"
+            r"(?:notifications?|emails?|updates?|pings?|messages?|alerts?)\b",
             r"\bstop (?:getting|receiving) (?:\w+ )?(?:emails|notifications|pings|messages|alerts"
             r"|updates)\b",
         ),
         *_r(
             N.SUBSCRIBE,
             20,
-            r"\b(?:notify|ping|alert|email|message|text|tell|let|remind|mail|slack|telegram) me\b.*"
-            r"\b(?:when|if|once|after|as soon as)\b",
-            r"\blet me know\b",
+            r"\b(?:notify|ping|page|alert|email|message|text|tell|let|remind|mail|slack|telegram|update"
+            r"|dm|buzz|warn) me\b.*"
+            r"\b(?:when|if|once|after|as soon as|every time|each time|whenever|any ?time|should"
+            r"|upon|in case|the moment|the second|the minute|the instant)\b",
+            # "let me know how the report is coming" asks now; it is not a subscription.
+            r"\blet me know\b(?! (?:how|what|where|whether|about)\b)",
+            r"\bsend (?:me |us )?(?:an? )?(?:\w+ )?(?:e ?mail|message|notification|ping|text|alert"
+            r"|dm)s?\b.*\b(?:when|if|once|after)\b",
             r"\bsend me\b.*\b(?:when|if|once)\b",
-            r"\bkeep me (?:posted|updated|informed)\b",
+            r"\bsend me (?:\w+ )?(?:notifications|updates|alerts|emails|pings)\b",
+            r"\b(?:email|message|text|ping|slack|telegram|dm) me (?:\w+ )?(?:updates|notifications"
+            r"|alerts)\b",
+            r"\bkeep me (?:posted|updated|informed|in the loop)\b",
+            r"\bloop me in\b",
+            r"\binform me\b",
+            r"\b(?:want|like|need) to know (?:when|if|once)\b",
+            r"\b(?:shout|holler|give me a shout|drop me a (?:line|note|message))"
+            r" (?:\w+ ){0,2}(?:when|if|once)\b",
             r"\bsubscribe\b",
             r"\bnotify me\b",
+            r"^(?:please |pls |then |just )?(?:ping|alert|email|message|text|tell|page|dm|buzz"
+            r"|let me know) me$",
+            r"\b(?:want|get|receive|like) (?:\w+ )?(?:updates|notifications|alerts|emails|pings)\b",
+            r"\b(?:appreciate|want|like|get|need) (?:an? )?(?:email|message|ping|text|notification"
+            r"|alert|heads up)\b.*\b(?:when|once|if|after|as soon as)\b",
+            r"^(?:please |pls )?(?:follow|watch)\b",
+            r"\bkeep (?:an eye|tabs|a watch|watch) on\b",
+            r"\b(?:watch|monitor) (?:the|my|it|this|that|over)\b",
+            r"\b(?:give|send) (?:me|us) a heads ?up\b",
+            r"\b(?:be|get|getting|stay) (?:notified|alerted|pinged|emailed|updated|informed"
+            r"|told)\b",
         ),
-        *_r(N.ETA, 25, r"\btell me when (?:\w+ )?(?:will|is going to)\b"),
+        *_r(N.ETA, 25, r"\btell me when (?:\w+ ){0,4}(?:will|would|is going to)\b"),
         *_r(
             N.ETA,
             15,
@@ -110,10 +240,23 @@ RULES: tuple[Rule, ...] = tuple(
             r"\bsoon\b",
             r"\bhow many (?:more )?(?:minutes|hours|seconds)\b",
             r"\btime (?:remaining|left)\b",
+            r"\b(?:what|how much) (?:is |has |still )?(?:left|remaining)\b",
+            r"^(?:\w+ )?will (?:\w+ ){1,4}(?:finish|be done|be ready|be finished|complete|end"
+            r"|wrap up) (?:today|tonight|soon|on time|in time|by|before|this)\b",
+            r"\b(?:time to (?:completion|finish|complete|done)|completion (?:time|date)"
+            r"|finish time)\b",
+            r"\bhow (?:close|near)\b",
+            r"\b(?:turnaround|finish line)\b",
+            r"\btime of (?:completion|finish|arrival)\b",
+            r"\b(?:late|delayed|overdue|behind schedule)\b",
+            r"\b(?:due|estimate|landing|land)\b",
+            r"\bhow (?:long|much|many \w+) to go\b",
             r"\bestimated (?:time|finish|completion)\b",
-            r"\bwhen (?:will|would|is|does)\b",
-            r"\bwhat time (?:will|does|would)\b",
-            r"\bwhen\b.*\b(?:done|finish|finishes|finished|ready|complete|completed|end)\b",
+            r"\bwhen (?:will|would|is|does|do|should|can|could|might|are)\b",
+            r"\bwhat time (?:will|does|would|should|can)\b",
+            r"\bby (?:what time|when)\b",
+            r"\bwhen\b.*\b(?:done|finish|finishes|finished|ready|complete|completed|end|wrap up"
+            r"|wrapped up|over)\b",
         ),
         *_r(
             N.LIST,
@@ -123,25 +266,62 @@ RULES: tuple[Rule, ...] = tuple(
             r"\b(?:my|all|any) (?:\w+ )?(?:tasks|jobs)\b",
             r"\b(?:what|which) (?:\w+ )?(?:tasks|jobs)\b",
             r"\bshow (?:me )?(?:all )?(?:my |the )?(?:\w+ )?(?:tasks|jobs)\b",
-            r"\bwhat is (?:\w+ )?(?:running|in progress|pending|paused|failed|failing|queued)\b",
-            r"\b(?:overview|summary|dashboard)\b",
+            r"\bwhat is (?:\w+ )?(?:running|active|in progress|pending|paused|failed|failing|queued"
+            r"|waiting|blocked|stuck|broken)\b",
+            r"^(?:(?:give|show|get) (?:me |us )?)?(?:an |the |a |my )?(?:quick )?(?:overview"
+            r"|summary|dashboard)\b",
             r"\b(?:show|list) (?:me )?(?:everything|all|anything)\b",
             r"\b(?:is|are) (?:anything|something|any tasks|any jobs) (?:\w+ )?"
             r"(?:running|paused|failed|pending|waiting)\b",
             r"\bwhat (?:am i|are we) running\b",
+            r"\b(?:anything|something) (?:\w+ )?(?:failed|fail|running|paused|pending|stuck|broken"
+            r"|blocked"
+            r"|waiting|queued)\b",
+            r"\b(?:on my plate|in my queue|my queue|my workload|in flight|on the go|my stuff)\b",
+            r"\bwhat is (?:cooking|queued|open|outstanding|on fire|burning)\b",
+            r"\b(?:anything|something) outstanding\b",
+            r"\benumerate\b",
+            r"\blist of (?:my |the |all )?(?:tasks?|jobs?|everything)\b",
+            r"\b(?:tasks|jobs) (?:that |which )?(?:need|needs|require|requires|are waiting for)"
+            r" (?:my |an )?approval\b",
+            r"\bwhat (?:do i own|is mine)\b",
+            r"\bwhat (?:am i|are we) waiting (?:on|for)\b",
+            r"^what (?:did|have) (?:i|we) (?:kick off|kicked off|start|started|launch|launched|run"
+            r"|ran)\b",
+            r"^what (?:did|have|do) (?:i|we) (?:\w+ ){0,2}(?:paused|running|failed|pending"
+            r"|queued)\b",
+            r"\bwhich (?:ones|of (?:them|mine|my \w+))\b",
             r"\bwhat have i got\b",
             r"\bwhat (?:do|have) i (?:have|got)\b",
             r"\bhow many (?:\w+ )?(?:tasks|jobs)\b",
-            r"^(?:my )?(?:tasks|jobs)$",
+            r"^(?:(?:my|all|the|any) )*(?:(?:running|paused|failed|failing|pending|active|finished"
+            r"|completed|queued|current|open) )?(?:tasks|jobs|stuff|things)$",
             r"\bneeds? (?:my )?attention\b",
-            r"\bwaiting (?:for|on) (?:my )?approval\b",
+            r"\b(?:anything|something|what|which (?:\w+ )?) (?:\w+ )?needs? (?:my |an )?(?:approval"
+            r"|attention|sign ?off|review)\b",
+            r"^what (?:has |have )?(?:finished|completed|failed|started)(?: today| yesterday"
+            r"| overnight| recently| so far)?$",
+            # "anything waiting for my approval" lists; "is the report waiting on approval" asks
+            r"(?:^|\b(?:anything|something|what|which|tasks|jobs|everything)\b.*)waiting (?:for|on)"
+            r" (?:my )?approval\b",
         ),
         *_r(
             N.LOGS,
             12,
-            r"\b(?:logs?|output|tail|errors?|stack trace|traceback)\b",
-            r"\b(?:why|where|how) did\b.*\b(?:fail|break|crash|go wrong)",
+            r"\b(?:logs?|logged|logging|output|tail|errors?|warnings?|stdout|stderr|console"
+            r"|stack trace|traceback)\b",
+            r"\bwhat did (?:\w+ ){1,4}(?:print|say|output|log|spit out|write)\b",
+            r"\b(?:spat|spit) out\b",
+            r"\bcrash (?:log|report|dump)\b",
+            r"\b(?:complaining|moaning|whining|yelling|screaming) about\b",
+            r"\bdiagnostics\b",
+            r"\berrors? did (?:\w+ ){1,4}(?:throw|raise|hit|report)\b",
+            r"\bwhy (?:is|are|does|do|has|did)\b.*\b(?:fail|failing|failed|broken|erroring|crash"
+            r"|crashing|crashed)",
+            r"\b(?:why|where|how) did\b.*\b(?:fail|break|crash|go wrong|stop|die|hang|error|abort)",
+            r"\bwhat (?:broke|failed|crashed|went wrong|errored)\b",
             r"\b(?:last|first) \d+ lines\b",
+            r"^(?:the )?(?:last|first|tail) \d+$",
             r"\bprinted\b",
             r"\bwhat went wrong\b",
         ),
@@ -151,12 +331,24 @@ RULES: tuple[Rule, ...] = tuple(
             r"\bwhat (?:is |has )?changed\b",
             r"\bwhat is (?:new|different)\b",
             r"\bany (?:updates|news|changes)\b",
-            r"\b(?:what|anything) happen(?:ed)?\b",
+            r"\b(?:what|anything) (?:happen|happened)\b",
             r"\banything new\b",
+            r"^new(?: anything| stuff)?$",
+            r"\b(?:anything|something) (?:has |have )?changed?\b",
             r"\bcatch me up\b",
             r"\bfill me in\b",
             r"\bwhat did i miss\b",
             r"\bsince (?:i )?last\b",
+            r"\b(?:recap|rundown|digest|diff|delta|highlights|headlines|developments)\b",
+            r"\bbrief me\b",
+            r"\b(?:bring|get) (?:me|us) up to speed\b",
+            r"\bwhat (?:is|has) been (?:happening|going on)\b",
+            r"\b(?:anything|something) i should know\b",
+            r"\banything to report\b",
+            r"\b(?:summary|list|overview) of (?:the )?(?:changes|updates)\b",
+            r"^(?:any |the |recent |latest )?changes\b",
+            r"\b(?:progress|updates?|news|happened|new|different)\b.*\bsince\b",
+            r"^(?:any )?updates?$",
         ),
         *_r(
             N.STATUS,
@@ -164,74 +356,246 @@ RULES: tuple[Rule, ...] = tuple(
             r"\bstatus\b",
             r"\bprogress\b",
             r"\bhow far\b",
-            r"\b(?:updates?) on\b",
+            r"\b(?:updates?) (?:on|regarding|about|concerning|re)\b",
             r"\bgive me an update\b",
+            r"\bupdate (?:me|us)\b",
             r"\bwhere are we\b",
             r"\bcheck on\b",
             r"^check (?:the|my)\b",
             r"\bwhat is going on with\b",
+            r"\b(?:sitrep|lowdown)\b",
+            r"\bhow is (?:\w+ ){1,4}(?:faring|holding up)\b",
+            r"\bwhat is (?:\w+ ){1,4}(?:up to|working on|chewing on|busy with)\b",
+            r"\b(?:check in on|status check|temperature check)\b",
+            r"\bhow (?:is|are) (?:\w+ ){1,4}getting on\b",
             r"\bwhat (?:step|stage|state|phase)\b",
-            r"\bpercent(?:age)?\b",
-            r"\bwhat is the (?:deal|story|situation) with\b",
+            r"\b(?:what|which) (?:is |are )?(?:the )?(?:\w+ )?(?:step|stage|phase)\b",
+            r"\bwhat is (?:\w+ ){1,4}doing\b",
+            r"\btaking (?:so |too |a )?(?:long|forever|ages|while)\b",
+            r"\bwhere (?:do|does) (?:\w+ ){1,4}stand\b",
+            r"\bwhere (?:\w+ ){1,4}(?:is|are) at$",
+            r"\btell me where\b",
+            r"^(?:and |so |ok )?(?:how about |what about )?now$",
+            r"\b(?:the )?latest (?:on|for|with|about)\b",
+            r"\bon (?:track|schedule|target)\b",
+            r"\bhealth(?: check)?\b",
+            r"^(?!any )(?:\w+ ){1,3}update$",
+            r"^(?:and |so |ok )?(?:what|how) about (?:the|my|our|it|that|this|task)\b",
+            r"\b(?:is|are) (?:\w+ ){1,4}(?:on|at|past) step\b",
+            r"\bhow many (?:more )?steps\b",
+            r"\bhow many (?:\w+ ){1,2}(?:has|have|did)\b",
+            r"^report on\b",
+            r"\b(?:percent|percentage)\b",
+            r"\bwhat is the (?:deal|story|situation|holdup|hold up|latest|word|verdict|scoop)"
+            r" (?:with|on)\b",
+            r"\bwhy (?:is|are|has|does|do)\b",
+            r"\b(?:everything|all|things) (?:ok|okay|good|fine|alright|well) (?:with|on|for)\b",
+            r"\b(?:any|what) (?:issues|problems|trouble|blockers|blocker) (?:with|on|for)\b",
             r"^where is\b",
             r"\bwhat is up with\b",
+            r"\bwhat is (?:happening|going on|the latest) (?:with|on|for|in)\b",
+            r"\bhow are things\b",
             r"\b(?:what|where) is (?:\w+ ){1,4}at$",
-            r"\bstate of\b",
             r"\btell me about\b",
             r"\bhow is\b",
             r"\bhow does\b",
             r"\bhow are\b",
-            r"\bhow\b.*\b(?:doing|going|coming)\b",
+            r"\bhow (?:goes|did)\b",
+            r"\bhow\b.*\b(?:doing|going|coming|proceeding|progressing|faring|moving)\b",
         ),
-        *_r(N.STATUS, 15, r"\bany news (?:on|about|from)\b"),
+        *_r(
+            N.STATUS,
+            15,
+            r"\bany (?:news|movement|progress|word|luck|update) (?:on|about|from|with)\b",
+            r"\bstate of\b",
+            r"\bsigns? of life\b",
+            r"\b(?:anything|something|what is) wrong with\b",
+        ),
         # "is X done?": a generic question shape, weaker than any command word.
         *_r(
             N.STATUS,
             9,
             r"\b(?:is|are|has|have|did)\b.*\b(?:done|finished|complete|completed|ready|running"
             r"|deployed|fail|failed|over|working|stuck|waiting|start|started|broken|approved|rejected"
-            r"|cancelled|paused|failing|finish|green|red|passing|healthy|ok|built|up|live)\b",
+            r"|cancelled|paused|failing|finish|green|red|passing|healthy|ok|built|up|live|succeed"
+            r"|succeeded|worked|passed|through|alive|moving|progressing|hanging|frozen|going|okay|fine|alright|good"
+            r"|fixed|resolved|sorted|unblocked|blocked|hung|queued|scheduled|out|shipped|released"
+            r"|pass|behaving|chugging|progress|crash|crashed|break|broke|die|died|errored"
+            r"|ticking|humming|cruising|trucking|kicking|headway|normal|sending|processing|syncing"
+            r"|importing|exporting|deploying|building|migrating|uploading|generating|concluded"
+            r"|ended)\b",
         ),
         *_r(
             N.STATUS,
             15,
             r"\b(?:has|have|is|was) (?:\w+ ){0,4}been (?:approved|rejected|cancelled|paused)",
         ),
+        # "is my report approved?": asks about a command word, weaker than a list question.
+        *_r(
+            N.STATUS,
+            11,
+            r"^(?:did|have|has) (?:you|we|anyone|someone|somebody) (?:already )?(?:pause|cancel"
+            r"|restart|resume|approve|reject|skip|retry|stop|kill)\b",
+            r"^(?:\w+ ){1,4}(?:is|was|has been|got) (?:approved|rejected|cancelled|paused|finished"
+            r"|done|started|stopped)(?: already| yet| now)?$",
+            r"\bwho (?:approved|rejected|cancelled|paused|started|restarted|stopped|killed|skipped"
+            r"|resumed)\b",
+            r"\b(?:check|see|find out|know|confirm|verify) (?:if|whether)\b",
+            r"\bgot (?:approved|rejected|cancelled|paused|resumed|restarted|stopped|killed|skipped"
+            r"|done|finished|deployed)\b",
+            r"^(?:\w+ )?(?:is|was|has|have|did|are|were) (?:\w+ ){1,5}(?:approved|rejected"
+            r"|cancelled|paused|resumed|restarted|skipped|retried|stopped|killed|aborted)\b",
+        ),
         *_r(N.STATUS, 5, r"^show (?:me )?(?:the |my )", r"\bshow (?:me )?(?:\w+ )?step\b"),
-        *_r(N.LIST, 13, r"\b(?:status|progress) (?:of|on|for) (?:everything|all)\b"),
-        *_r(N.RETRY, 10, r"\bretry\b", rf"\btry {_W}again\b", r"\banother (?:go|try|shot)\b"),
-        *_r(N.SKIP, 10, r"\b(?:skip|bypass)\b", r"\bmove (?:past|on from)\b"),
-        *_r(N.REJECT, 20, r"\bdo not approve\b", r"\bnot approved?\b"),
-        *_r(N.REJECT, 10, r"\b(?:reject|decline|deny|refuse|disapprove)\b"),
+        # "crm finished yet", "build done": a task and a state, no verb.
+        *_r(
+            N.STATUS,
+            8,
+            r"^(?:done|finished|complete|ready|over) (?:yet|already)$",
+            r"^(?:[\w:]+ ){1,4}(?:done|finished|complete|completed|ready|failed|stuck|running"
+            r"|paused|live|deployed|working|broken)(?: yet| already| now| again)?$",
+            remark=True,
+        ),
+        # "everything ok?", "running?" ask about all tasks; after a command ("approve it, all
+        # good", "is the build up and running") they are only remarks.
+        *_r(
+            N.LIST,
+            12,
+            r"^how (?:is|are) (?:everything|things|stuff)(?: going| looking| doing)?$",
+            r"^what (?:is|are) (?:everything|things) looking like$",
+            r"^(?:is )?(?:everything|all) (?:ok|okay|good|fine|alright)$",
+            r"^(?:running|paused|failed|failing|pending|queued|active|stuck)$",
+            remark=True,
+        ),
+        *_r(
+            N.LIST,
+            14,
+            r"\b(?:anything|something|what) (?:\w+ ){0,3}(?:need|needs|have|has) to (?:be )?"
+            r"(?:approve|approved|sign off|review)\b",
+        ),
+        *_r(
+            N.LIST,
+            13,
+            r"\b(?:status|progress) (?:of|on|for) (?:everything|all)\b",
+            r"^(?:status|progress) (?:everything|all)(?: tasks| jobs)?$",
+        ),
+        *_r(
+            N.RETRY,
+            10,
+            r"\bretry\b",
+            r"\btry (?:\w+ ){0,6}again\b",
+            r"\banother (?:go|try|shot|crack|attempt|run|whirl|spin|bash)\b",
+            r"\breattempt\b",
+            r"\b(?:try|run|do|attempt) (?:\w+ ){0,4}(?:once more|again)\b",
+            r"\b(?:(?:try|run|do|give) (?:\w+ ){0,4})?one more (?:try|go|shot|time)\b",
+        ),
+        *_r(N.RETRY, 22, r"\b(?:do|run|try) (?:it )?again (?:the )?step\b"),
+        # A step is retried, not restarted: "rerun step 3", "redo the filters step".
+        *_r(
+            N.RETRY,
+            22,
+            r"\b(?:restart|rerun|redo|run|start|reexecute|execute|repeat)\b (?:\w+ ){0,3}?step\b",
+        ),
+        *_r(
+            N.SKIP,
+            10,
+            r"\b(?:skip|bypass|omit)\b",
+            r"\b(?:move|proceed|go|get) (?:past|on from)\b",
+            r"\bjump (?:over |past )?(?:the )?step\b",
+            r"\bjump (?:over|past)\b",
+            r"\b(?:ignore|disregard|pass on|leave out|pass over|drop) (?:\w+ ){0,3}step\b",
+            r"\bdo not bother with (?:\w+ ){0,3}step\b",
+            r"\bfast forward\b",
+        ),
+        *_r(
+            N.REJECT,
+            20,
+            r"\bdo not approve\b",
+            r"\bnot approved?\b",
+            r"\b(?:not|never|do not|cannot|can not) (?:accept|approve|ok|okay)\b",
+        ),
+        *_r(
+            N.REJECT,
+            10,
+            r"\b(?:reject|decline|deny|refuse|disapprove|rejected|declined|denied|veto)\b",
+            r"\bthumbs down\b",
+            r"\b(?:turn down|push back on|no go|(?:kick|bounce) (?:it|this|that|them) back)\b",
+            r"\b(?:that is|it is|this is) a (?:no|hard no|nope)\b",
+            r"^(?:a )?no (?:to|for|on) (?:the |this |that )?(?:\w+ )?(?:step|report|it)\b",
+            r"\bsend (?:\w+ ){0,3}back\b",
+        ),
         *_r(
             N.APPROVE,
             10,
-            r"\b(?:approve|approved|lgtm|accept|sign off|signoff)\b",
+            r"\b(?:approve|approved|lgtm|accept|sign off|signoff|greenlight|green light"
+            r"|thumbs up|authorize|authorise)\b",
+            r"^(?:ok|okay|confirm|yes to) (?:on |with |for )?(?:the \w+ )?step\b",
             r"\bship it\b",
+            r"\b(?:has|have) (?:my|our) (?:approval|blessing|sign ?off|go ahead)\b",
+            r"\b(?:grant|give) (?:my |our |the )?(?:approval|blessing|sign ?off|go ahead"
+            r"|green light)\b",
+            r"\bsign (?:it|this|that|step \w+) off\b",
+            r"^(?:\w+ ){0,4}(?:is|are|looks|seems) good to go$",
             r"\blooks good\b",
             r"\bgo ahead with\b",
+        ),
+        # "how do I restart a task?": how to, about tasks in general, beats the command word.
+        *_r(
+            N.HELP,
+            25,
+            r"\bhow (?:do|can|should|would) (?:i|we|you|one) (?:\w+ ){1,3}(?:a|an|any) (?:task|job"
+            r"|step)\b",
         ),
         *_r(
             N.HELP,
             15,
             r"^(?:help|commands|\?)$",
             r"\bhelp\b",
-            r"\bwhat can you do\b",
+            r"^(?:show (?:me )?)?(?:the )?(?:guide|tutorial|menu|examples|example commands)$",
+            rf"\bwhat can {_BOT} do\b",
+            rf"\bwhat (?:do|does) {_BOT} do\b",
+            rf"\bwhat (?:are|is) {_BOT} (?:able to|capable of|for|good for)\b",
+            rf"\bhow (?:does|do) {_BOT} work\b",
+            r"\bwhat (?:you|this bot|the bot|tasktalk) (?:can|could|are able to|is able to) do\b",
+            r"^(?:usage|manual|docs|instructions)$",
+            r"\bhow to use\b",
             r"\bhow do i\b",
             r"\bcommands\b",
-            r"\bwhat can i (?:ask|say|do|type)\b",
+            r"\bwhat (?:can|should|do) i (?:ask|say|do|type|write)\b",
+            r"\bwhat (?:i|we) (?:can|should) (?:ask|say|do|type|write)\b",
+            r"\bi am (?:lost|confused)\b",
+            r"\bhow (?:am i|are we) (?:supposed|meant) to\b",
+            r"\bwhat (?:are|is) (?:my|the) (?:options|choices)\b",
+            r"\bwhat (?:functions|features|capabilities|commands|options) (?:do|does|are|can)\b",
+            r"\bwhat (?:assistance|help|support) (?:can|do|could|would) you\b",
         ),
+        # A whole message of greeting: nothing else in it to give way to.
         *_r(
             N.GREETING,
-            1,
-            r"^(?:hi|hello|hey|hiya|howdy|yo|greetings|(?:good )?(?:morning|afternoon|evening)"
-            r"|what is up|sup)"
-            r"(?: there| all| everyone| team| bot)?$",
+            11,
+            # "how are you?" and "how's it going, bot?" are small talk, not status questions
+            rf"^(?:{_HELLO} )?how are (?:you|ya)(?: doing| today| doing today| going)?(?: bot"
+            r"| tasktalk| buddy| mate)?$",
+            r"^(?:hey |hi )?how is it going (?:bot|tasktalk|buddy|mate)$",
+            rf"^{_HELLO}(?: {_HELLO}){{0,2}}"
+            r"(?: (?:there|all|everyone|team|bot|folks|guys|tasktalk|friend|buddy|again|to you))"
+            r"{0,2}$",
+        ),
+        # "thanks for the help" thanks; it does not ask for help.
+        *_r(
+            N.THANKS,
+            20,
+            r"\b(?:thanks|thank you|ty|cheers) (?:\w+ ){0,2}for (?:the |your |all the |all "
+            r"your )?(?:help|info|information|update|updates|heads up|assistance)\b",
+            r"^(?:that|this|it|you) (?:help|helps|helped|is helpful|was helpful|were helpful)$",
+            r"\b(?:grateful|thankful) (?:for|to)\b",
         ),
         *_r(
             N.THANKS,
             1,
             r"\b(?:thanks|thank you|ty|cheers|appreciated|appreciate it|much obliged)\b",
+            r"^ta(?: very much)?$",
+            r"\b(?:merci|gracias|danke|kudos|nice one|you rock|you are a star|grateful|thankful)\b",
         ),
     ]
 )

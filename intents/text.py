@@ -1,8 +1,10 @@
-"""Text normalisation: case, accents, emoji, contractions and typos of command words.
+"""Text normalisation: case, accents, emoji, Slack mentions and shortcodes, contractions,
+held-down letters ("heyyy"), inflections ("rejecting") and typos of command words.
 
 Typos are corrected only towards the small vocabulary of command words (edit distance 1,
-found through a delete index, so a lookup costs a few dict probes); task titles are left
-alone here and matched fuzzily by the resolver.
+found through a delete index, so a lookup costs a few dict probes), and never turn a real
+word into one (`intents.lookalikes`); task titles are left alone here and matched fuzzily by
+the resolver. The word lists live in `intents.lexicon`.
 """
 
 from __future__ import annotations
@@ -11,132 +13,13 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-#: Emoji that carry meaning; every other symbol is dropped.
-EMOJI_WORDS: dict[str, str] = {
-    "—": " : ",  # "reject — the numbers are wrong"
-    "–": " : ",
-    "⏸": " pause ",
-    "▶": " resume ",
-    "⏯": " resume ",
-    "⏹": " cancel ",
-    "🛑": " cancel ",
-    "👋": " hello ",
-    "🙏": " thanks ",
-    "👍": " ok ",
-    "❓": " ? ",
-    "🔁": " restart ",
-    "🔄": " restart ",
-}
-
-CONTRACTIONS: dict[str, str] = {
-    "how's": "how is",
-    "hows": "how is",
-    "what's": "what is",
-    "whats": "what is",
-    "where's": "where is",
-    "when's": "when is",
-    "whens": "when is",
-    "who's": "who is",
-    "it's": "it is",
-    "that's": "that is",
-    "there's": "there is",
-    "it'll": "it will",
-    "itll": "it will",
-    "i'll": "i will",
-    "ill": "i will",
-    "i'm": "i am",
-    "im": "i am",
-    "i've": "i have",
-    "i'd": "i would",
-    "let's": "let us",
-    "don't": "do not",
-    "dont": "do not",
-    "doesn't": "does not",
-    "doesnt": "does not",
-    "didn't": "did not",
-    "didnt": "did not",
-    "isn't": "is not",
-    "isnt": "is not",
-    "aren't": "are not",
-    "can't": "cannot",
-    "cant": "cannot",
-    "won't": "will not",
-    "wont": "will not",
-    "gonna": "going to",
-    "wanna": "want to",
-    "gimme": "give me",
-    "pls": "please",
-    "plz": "please",
-    "thx": "thanks",
-    "thanx": "thanks",
-    "u": "you",
-    "ur": "your",
-}
-
-
-def words(text: str) -> frozenset[str]:
-    """A word list written as running text, for readability."""
-    return frozenset(text.split())
-
-
-#: Command words typos are corrected towards.
-VOCABULARY: frozenset[str] = words(
-    """
-    status progress going doing finished complete completed ready running failed
-    list tasks jobs logs output error lines tail
-    eta long remaining estimated minutes hours
-    pause paused hold suspend freeze resume continue unpause carry keep
-    cancel abort terminate kill scrap stop restart rerun redo start again scratch beginning
-    retry skip bypass approve approved approval reject decline deny refuse
-    changed happened anything notify notifying notifications subscribe unsubscribe
-    email emails telegram slack browser mute alert remind
-    help commands hello thanks thank cheers appreciated morning afternoon evening
-    please could would should update updates pending
-    """
-)
-
-#: Function words and filler: never typos, never part of a task name.
-COMMON_WORDS: frozenset[str] = words(
-    """
-        a an about after again ahead all along also am and any anymore anything are as asked
-        at away back be been being bother but by can cannot check coming could did do does
-        doing done each else every everything far finally for forget from get give go going
-        good got great had has have here hey hi how i if in into is just know later let like
-        long look looks me more much need needs no not now of off ok okay on once out over
-        please put quick really right see should show since so some still tell than thanks
-        there time to today up us was we were what when where which while why will with
-        would yet you your yes yeah um uh er hmm hm just want idea percent step steps
-        minutes minute hours left remaining until till take taking currently now lines line
-        last first latest display print give gimme tail again able mind kindly want wanted
-        go finish finishes finished complete completes completed ready ends end done fail
-        fails failed failing deployed stuck working run running rerun started starts start
-        over scratch beginning new news changed change changes happened miss missed catch
-        thing stuff whats whole sure nice cool awesome fine alright lol great thanks
-        update updates message messages notification notifications text ping send
-        sending notifying emails mail message approval attention waiting went wrong error
-        errors output log logs trace traceback lot stop stopped sign gone yo hello
-        wait actually sorry mean never mind nevermind quick question full entire
-        permanently forever completely entirely yep yup nope nah or fill real quick quickly hit
-        expect live looking stage state finishing starting ending dump different
-        alerts pings messages updates
-    """
-)
-
-#: Common words that look like typos of a command word but are not.
-KNOWN_WORDS: frozenset[str] = (
-    words(
-        """
-    last past cause close lose will still steps step shop ship show slow star stat
-    going gone done none some sure more most lost list lint mail main hello hell
-    rest test best post host coming keeps kept logo long song lone lane name same
-    ready read real tall tell fill fall kills skill mile mute mike hole held help
-    when what with that this then them they there their these those
-    task one job thing jobs tasks data date sales store fail fails finish finishes
-    along about sending
-    """
-    )
-    | VOCABULARY
-    | COMMON_WORDS
+from intents.lexicon import (
+    CONTRACTIONS,
+    EMOJI_WORDS,
+    INFLECTED_VERBS,
+    KNOWN_WORDS,
+    SHORTCODES,
+    VOCABULARY,
 )
 
 
@@ -174,24 +57,103 @@ _TYPO_CACHE: dict[str, str | None] = {}
 
 
 def correct_typo(token: str) -> str | None:
-    """The command word `token` is one edit away from, or None when none or several."""
+    """The known word `token` stretches ("heyyy", "pleaseee") or the command word it is one
+    edit away from; None when it is known already, or matches none or several."""
     if token in _TYPO_CACHE:
         return _TYPO_CACHE[token]
-    found: set[str] = set()
-    if len(token) >= 4 and token.isalpha() and token not in KNOWN_WORDS:
-        for key in {token} | _deletes(token):
-            for word in _DELETE_INDEX.get(key, ()):
-                if _osa_distance(token, word) <= 1:
-                    found.add(word)
-    result = found.pop() if len(found) == 1 else None
+    result = None
+    if token.isalpha() and token not in KNOWN_WORDS:
+        squeezed = _unstretch(token) if _REPEATED.search(token) else None
+        dropped_g = token + "g" if token.endswith("in") and token + "g" in KNOWN_WORDS else None
+        result = squeezed or dropped_g or _one_edit_away(token) or _uninflected(token)
     if len(_TYPO_CACHE) < 10_000:
         _TYPO_CACHE[token] = result
     return result
 
 
+_REPEATED = re.compile(r"(.)\1")
+
+
+def _unstretch(token: str) -> str | None:
+    """ "heyy" -> "hey", "thaaanks" -> "thanks": letters held down, then maybe a typo."""
+    variants = (
+        _REPEATED_3.sub(r"\1", token),
+        _REPEATED_3.sub(r"\1\1", token),
+        _REPEATED_2.sub(r"\1", token),
+    )
+    for variant in variants:
+        if variant in KNOWN_WORDS:
+            return variant
+    for variant in variants:
+        if variant != token and (fixed := _one_edit_away(variant)) is not None:
+            return fixed
+    return None
+
+
+_REPEATED_3 = re.compile(r"(.)\1{2,}")
+_REPEATED_2 = re.compile(r"(.)\1+")
+
+
+def _uninflected(token: str) -> str | None:
+    """ "rejecting" -> "reject", "approving" -> "approve", "skipping" -> "skip"."""
+    options: tuple[str, ...]
+    if token.endswith("ing"):
+        stem = token[:-3]
+        options = (stem, stem + "e", stem[:-1])
+    elif token.endswith("ies"):
+        options = (token[:-3] + "y",)
+    elif token.endswith("s"):
+        options = (token[:-1], token[:-2])
+    else:
+        return None
+    return next((verb for verb in options if verb in INFLECTED_VERBS), None)
+
+
+def _one_edit_away(token: str) -> str | None:
+    found: set[str] = set()
+    if len(token) >= 4:
+        for key in {token} | _deletes(token):
+            for word in _DELETE_INDEX.get(key, ()):
+                if _osa_distance(token, word) <= 1 and _plausible(token, word):
+                    found.add(word)
+    if len(found) > 1:  # "dong": "doing", not "long"; first letters are seldom mistyped
+        found = {word for word in found if word[0] == token[0]}
+    return found.pop() if len(found) == 1 else None
+
+
+_KEYBOARD_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+_KEY_AT = {
+    key: (row, col) for row, keys in enumerate(_KEYBOARD_ROWS) for col, key in enumerate(keys)
+}
+
+
+def _plausible(token: str, word: str) -> bool:
+    """In a four-letter word one wrong letter is a slip to a neighbouring key ("logz": logs)
+    or a vowel for a vowel ("halp": help); "stor" is not "stop"."""
+    if len(token) > 4 or len(token) != len(word):
+        return True
+    wrong = [(a, b) for a, b in zip(token, word, strict=True) if a != b]
+    if len(wrong) != 1:
+        return True  # a swap of two letters
+    if all(ch in "aeiou" for ch in wrong[0]):
+        return True  # "halp": a vowel for a vowel
+    typed, meant = (_KEY_AT.get(ch) for ch in wrong[0])
+    return (
+        typed is not None
+        and meant is not None
+        and abs(typed[0] - meant[0]) <= 1
+        and abs(typed[1] - meant[1]) <= 1
+    )
+
+
+_SHORTCODE = re.compile(r":([a-z0-9_+-]+):")
 _SEPARATORS = re.compile(r"([,;:.!?])")
 _NOT_WORD = re.compile(r"[^a-z0-9',;:.!?# ]+")
 _HYPHENATED = re.compile(r"(?<=[a-z])-(?=[a-z])")
+#: "@tasktalk", "<@U0123>": addressing the bot (or someone), not part of the request.
+_MENTION = re.compile(r"<@[^>]*>|(?<![\w.])@[\w.-]+")
+#: "reject step 1 - wrong logo": a dash between spaces sets off what follows, like ":".
+_DASH = re.compile(r"(?<=\s)-{1,2}(?=\s)")
 
 
 def fold(text: str) -> str:
@@ -212,12 +174,38 @@ class Tokens:
     corrections: int
 
 
+def _rejoined(plain: list[str]) -> list[str]:
+    """ "re run" -> "rerun", "re start" -> "restart": a prefix typed apart; "last night's
+    build" is yesterday's."""
+    if "re" not in plain and "night" not in plain:
+        return plain
+    joined: list[str] = []
+    for token in plain:
+        if joined and joined[-1] == "re" and "re" + token in VOCABULARY:
+            joined[-1] = "re" + token
+        elif joined and joined[-1] == "last" and token == "night":
+            joined[-1] = "yesterday"
+        else:
+            joined.append(token)
+    return joined
+
+
+_QUESTION_WORDS = frozenset({"what", "how", "where", "when", "who", "why"})
+
+
 def tokenize(text: str) -> Tokens:
     """Split into words and separator tokens ("," ";" ":" "." "!" "?")."""
     for emoji, word in EMOJI_WORDS.items():
         if emoji in text:
             text = text.replace(emoji, word)
-    text = _HYPHENATED.sub("", fold(text))
+    if "@" in text:
+        text = _MENTION.sub(" ", text)
+    text = fold(text)
+    if ":" in text:
+        text = _SHORTCODE.sub(lambda code: SHORTCODES.get(code.group(1), " "), text)
+    text = _HYPHENATED.sub("", text)
+    if "-" in text:
+        text = _DASH.sub(" : ", text)
     text = _NOT_WORD.sub(" ", text)
     text = _SEPARATORS.sub(r" \1 ", text)
     plain: list[str] = []
@@ -231,7 +219,11 @@ def tokenize(text: str) -> Tokens:
             continue
         if token.endswith("'s"):
             token = token[:-2]
+            if CONTRACTIONS.get(token) in _QUESTION_WORDS:  # "wat's" -> "what is"
+                plain.extend((CONTRACTIONS[token], "is"))
+                continue
         plain.append(token.replace("'", ""))
+    plain = _rejoined(plain)
     words: list[str] = []
     corrections = 0
     for token in plain:

@@ -7,15 +7,8 @@ import pytest
 from intents import DESTRUCTIVE, Intent, IntentName, parse
 from intents.clauses import CLAUSE_RULES, best_rule
 from intents.text import tokenize
-from tests.intents.phrasings import (
-    HOLDOUT,
-    HOLDOUT_2,
-    HOLDOUT_3,
-    HOLDOUT_4,
-    HOLDOUT_5,
-    HOLDOUT_6,
-    PHRASINGS,
-)
+from tests.intents.phrasings import PHRASINGS
+from tests.intents.test_accuracy import SETS
 
 N = IntentName
 
@@ -143,7 +136,7 @@ def test_typo_correction_leaves_ordinary_words_alone() -> None:
 
 def test_word_prefilter_picks_what_trying_every_rule_picks() -> None:
     """_best_rule only tries rules sharing a word with the clause; check that loses nothing."""
-    for text, *_ in PHRASINGS + HOLDOUT + HOLDOUT_2 + HOLDOUT_3 + HOLDOUT_4 + HOLDOUT_5 + HOLDOUT_6:
+    for text, *_ in (row for rows in SETS.values() for row in rows):
         clause = " ".join(w for w in tokenize(text).words if w not in ",;.!?")
         fast = best_rule(clause)
         slow = best_rule(clause, CLAUSE_RULES)
@@ -172,3 +165,89 @@ def test_long_messages_are_cut_not_slow() -> None:
     start = time.perf_counter()
     parse("cancel " * 5000 + "and start over")
     assert time.perf_counter() - start < 0.5
+
+
+def test_a_command_asked_not_to_be_done_is_dropped() -> None:
+    (intent,) = parse("don't cancel the crm, just pause it")
+    assert (intent.name, intent.reference) == (N.PAUSE, "the crm")
+    assert names("don't cancel the crm") == ["unknown"]
+
+
+def test_a_remark_after_a_command_does_not_repeat_it() -> None:
+    assert names("pause the crm please, it's hammering the db") == ["pause"]
+    assert names("pause the crm and the build") == ["pause", "pause"]
+
+
+def test_cancel_then_restart_of_another_task_is_two_commands() -> None:
+    first, second = parse("cancel the crm then restart the build")
+    assert (first.name, first.reference) == (N.CANCEL, "the crm")
+    assert (second.name, second.reference) == (N.RESTART, "the build")
+    assert names("cancel and restart the api deploy") == ["restart"]
+
+
+def test_of_joins_one_task_phrase() -> None:
+    assert only("how is the deployment of the website").reference == (
+        "the deployment of the website"
+    )
+
+
+def test_small_talk_about_the_weather_is_not_a_status_question() -> None:
+    assert names("how's the weather") == ["unknown"]
+    assert names("tell me about the football") == ["unknown"]
+
+
+def test_inflected_and_stretched_command_words() -> None:
+    assert only("i'm rejecting the report").name is N.REJECT
+    assert only("has the website been resumed?").name is N.STATUS
+    assert only("heyyy").name is N.GREETING
+
+
+def test_word_prefilter_on_random_word_salad() -> None:
+    """Clauses made of the rules' own words, in random order, exercise every rule."""
+    import random
+
+    rng = random.Random(4)
+    vocabulary = sorted({w for rule in CLAUSE_RULES for w in rule.literals} | {"the", "crm"})
+    for _ in range(3000):
+        clause = " ".join(rng.choice(vocabulary) for _ in range(rng.randint(1, 7)))
+        fast = best_rule(clause)
+        slow = best_rule(clause, CLAUSE_RULES)
+        assert (fast and fast[0]) == (slow and slow[0]), clause
+
+
+def test_a_second_request_without_and_is_split_off() -> None:
+    assert names("pause the crm show me the logs") == ["pause", "logs"]
+    assert names("please temporarily stop the crm task") == ["pause"]
+
+
+def test_a_task_named_by_its_state() -> None:
+    assert only("retry the task that failed").reference == "the task that failed"
+    assert only("approve the one waiting for approval").reference == (
+        "the one waiting for approval"
+    )
+
+
+def test_a_channel_word_inside_a_task_name_is_no_channel() -> None:
+    assert "channel" not in only("notify me when the email campaign finishes").arguments
+    assert only("stop the emails about the crm").arguments["channel"] == "email"
+
+
+def test_remarks_and_conditions_give_way_to_requests() -> None:
+    assert names("ugh the migration failed again, show me the logs") == ["logs"]
+    assert names("if the build is done, restart the migration") == ["restart"]
+    assert names("approve the report, all good") == ["approve"]
+
+
+def test_parts_of_one_request_are_merged() -> None:
+    (intent,) = parse("the build log, last 20 lines")
+    assert (intent.name, intent.arguments["lines"]) == (N.LOGS, 20)
+    (intent,) = parse("step 2 looks good, approve it")
+    assert intent.step is not None and intent.step.number == 2
+    assert names("what's running and what's failed") == ["list", "list"]
+
+
+def test_a_condition_gives_its_event_to_the_subscription() -> None:
+    (intent,) = parse("if the build fails, notify me by email")
+    assert intent.name is N.SUBSCRIBE
+    assert dict(intent.arguments) == {"channel": "email", "event": "task_failed"}
+    assert names("when will the crm be done") == ["eta"]

@@ -113,3 +113,18 @@ def test_fitting_status_without_reference() -> None:
     approve = parse("approve")[0]
     resolution = resolve(None, CANDIDATES, fits=approve.fitting_statuses)
     assert (resolution.task, resolution.basis) == (TASKS["report"], Basis.FITS)
+
+
+def test_a_status_alone_picks_the_task_with_that_status() -> None:
+    """ "the failed one" names no title: the only failed task, else ask among them."""
+    (intent,) = parse("logs for the failed one")
+    assert intent.reference == "the failed one"
+    resolution = resolve(intent.reference, CANDIDATES, TASKS["site"].id)
+    assert (resolution.task, resolution.basis) == (TASKS["migration"], Basis.HINT)
+    assert resolve("the running one", CANDIDATES).outcome is Outcome.AMBIGUOUS
+
+
+def test_the_second_half_of_a_compound_title_word() -> None:
+    assert found("the site") == "site"  # "Deploy website"
+    assert found("the phone crm") == "crm"  # "Cellphone Store CRM"
+    assert resolve("the port", CANDIDATES).outcome is Outcome.NOT_FOUND  # not "report"
