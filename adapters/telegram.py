@@ -18,8 +18,10 @@ import re
 from collections import OrderedDict
 from collections.abc import Awaitable, Sequence
 from datetime import timedelta
+from importlib import resources
 from typing import Any, TypeVar
 
+import yaml
 from aiohttp import web
 
 from adapters.base import Button, ChannelCapabilities, ChannelError, MessageRef, OutgoingMessage
@@ -73,15 +75,23 @@ REMEMBERED_UPDATES = 10_000
 STOP_GRACE_SECONDS = 5.0
 MAX_REPLY_WAIT_SECONDS = 10.0  # a reply that Telegram holds back longer is dropped
 #: Commands in the menu (setMyCommands) and the conversation text each one stands for.
+#: Command -> what the conversation is told; the menu's descriptions are words, so they
+#: live in templates/telegram_commands.yaml.
+_COMMAND_TEXT = {
+    "status": "status",
+    "tasks": "list my tasks",
+    "logs": "show logs",
+    "pause": "pause",
+    "resume": "resume",
+    "cancel": "cancel",
+    "approve": "approve",
+    "help": "help",
+}
+_DESCRIPTIONS: dict[str, str] = yaml.safe_load(
+    resources.files("templates").joinpath("telegram_commands.yaml").read_text(encoding="utf-8")
+)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "status": ("status", "How a task is going: /status crm"),
-    "tasks": ("list my tasks", "Your tasks"),
-    "logs": ("show logs", "A task's latest log lines: /logs crm"),
-    "pause": ("pause", "Pause a task: /pause crm"),
-    "resume": ("resume", "Resume a paused task"),
-    "cancel": ("cancel", "Cancel a task"),
-    "approve": ("approve", "Approve the step waiting for you"),
-    "help": ("help", "What you can ask"),
+    name: (text, _DESCRIPTIONS[name]) for name, text in _COMMAND_TEXT.items()
 }
 _COMMAND = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]+))?(?:\s+(.*))?$", re.DOTALL)
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
