@@ -12,11 +12,12 @@ import secrets
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from engine.accounts import Account, ensure_user, users_t
 from engine.models import Identity, LinkCode
+from engine.one_time_codes import claim_code
 
 identities_t = cast(Table, Identity.__table__)
 codes_t = cast(Table, LinkCode.__table__)
@@ -55,26 +56,9 @@ async def redeem_link_code(
     now: datetime,
 ) -> Account | None:
     """Link the identity to the code's user; None when the code is unknown, used or old."""
-    found = (
-        await conn.execute(
-            select(codes_t.c.user_id, users_t.c.name)
-            .select_from(codes_t.join(users_t, users_t.c.id == codes_t.c.user_id))
-            .where(
-                codes_t.c.code_hash == _hash(code),
-                codes_t.c.used_at.is_(None),
-                codes_t.c.expires_at > now,
-            )
-        )
-    ).first()
+    found = await claim_code(conn, codes_t, _hash(code), now)
     if found is None:
-        return None
-    used = await conn.execute(
-        update(codes_t)
-        .where(codes_t.c.code_hash == _hash(code), codes_t.c.used_at.is_(None))
-        .values(used_at=now)
-    )
-    if not used.rowcount:
-        return None  # redeemed by someone else a moment ago
+        return None  # unknown, used, expired, or redeemed by someone else a moment ago
     account = Account(int(found[0]), str(found[1]))
     await link_identity(conn, account.id, channel, external_id, address, now)
     return account

@@ -11,11 +11,12 @@ import secrets
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from engine.accounts import create_token, ensure_user, users_t
+from engine.accounts import create_token, ensure_user
 from engine.models import LoginCode
+from engine.one_time_codes import claim_code
 
 codes_t = cast(Table, LoginCode.__table__)
 LOGIN_CODE_LIFETIME = timedelta(minutes=15)
@@ -49,25 +50,7 @@ async def consume_login_code(conn: AsyncConnection, code: str, now: datetime) ->
     """A new API token for the code's user, once; None when unknown, used or expired."""
     if not code or len(code) > MAX_CODE_CHARS:
         return None
-    digest = _hash(code)
-    found = (
-        await conn.execute(
-            select(users_t.c.name, codes_t.c.label)
-            .select_from(codes_t.join(users_t, users_t.c.id == codes_t.c.user_id))
-            .where(
-                codes_t.c.code_hash == digest,
-                codes_t.c.used_at.is_(None),
-                codes_t.c.expires_at > now,
-            )
-        )
-    ).first()
+    found = await claim_code(conn, codes_t, _hash(code), now, codes_t.c.label)
     if found is None:
-        return None
-    used = await conn.execute(
-        update(codes_t)
-        .where(codes_t.c.code_hash == digest, codes_t.c.used_at.is_(None))
-        .values(used_at=now)
-    )
-    if not used.rowcount:
-        return None  # the same link opened twice at once: only one wins
-    return await create_token(conn, str(found[0]), now, found[1] or "web sign-in link")
+        return None  # unknown, used, expired, or the same link opened twice at once
+    return await create_token(conn, str(found[1]), now, found[2] or "web sign-in link")
