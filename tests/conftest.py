@@ -18,13 +18,12 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.engine import make_url
 
 from bot.app import build_app
-from bot.settings import load_settings
-from engine.accounts import create_token
 from engine.clock import ManualClock
 from engine.database import Database, normalise_url, open_database
 from engine.migrate import upgrade
 from engine.service import TaskService
 from engine.writer import CommandWriter
+from tests.app_setup import app_settings, user_tokens
 
 PG_ENV = "TASKTALK_TEST_DATABASE_URL"
 
@@ -119,25 +118,10 @@ class Api:
 @pytest.fixture
 async def api(database_url: str) -> AsyncIterator[Api]:
     """The whole aiohttp app on a real socket, against each backend."""
-    settings = load_settings(
-        None,
-        environ={},
-        overrides={
-            "database.url": database_url,
-            "database.sqlite_synchronous": "NORMAL",
-            "websocket.poll_seconds": 0.2,
-        },
-    )
-    app = build_app(settings)
+    app = build_app(app_settings(database_url, {"websocket.poll_seconds": 0.2}))
     client: TestClient[Any, Any] = TestClient(TestServer(app))
     await client.start_server()
-    database = open_database(database_url)
-    from engine.clock import SystemClock
-
-    async with database.write() as conn:
-        alice = await create_token(conn, "alice", SystemClock().now())
-        bob = await create_token(conn, "bob", SystemClock().now())
-    await database.dispose()
+    alice, bob = await user_tokens(database_url, "alice", "bob")
     yield Api(client, alice, bob, database_url)
     await client.close()
 

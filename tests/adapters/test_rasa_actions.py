@@ -32,10 +32,8 @@ from adapters.rasa_actions import (
 from bot.app import build_app
 from bot.keys import SERVICE
 from bot.settings import RasaSettings, load_settings
-from engine.accounts import create_token
-from engine.clock import SystemClock
-from engine.database import open_database
 from engine.service import TaskService
+from tests.app_setup import user_tokens
 from tests.conftest import CRM_TASK
 
 PAYLOADS = Path(__file__).resolve().parent.parent / "payloads" / "rasa"
@@ -155,10 +153,7 @@ async def rasa(database_url: str) -> AsyncIterator[Rasa]:
     app = build_app(settings)
     client: TestClient[Any, Any] = TestClient(TestServer(app))
     await client.start_server()
-    database = open_database(database_url)
-    async with database.write() as conn:
-        alice = await create_token(conn, "alice", SystemClock().now())
-    await database.dispose()
+    [alice] = await user_tokens(database_url, "alice")
     service = app[SERVICE]
     await service.link_identity("alice", "rasa", ALICE, ALICE)
     yield Rasa(client, service, alice)

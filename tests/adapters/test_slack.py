@@ -29,10 +29,8 @@ from bot.app import build_app
 from bot.chat_gateway import ChatGateway
 from bot.keys import GATEWAY, NOTIFIER
 from bot.settings import SlackSettings, load_settings
-from engine.accounts import create_token
-from engine.clock import SystemClock
-from engine.database import open_database
 from tests.adapters.fake_slack import FakeSlack
+from tests.app_setup import user_tokens
 from tests.conftest import CRM_TASK
 
 PAYLOADS = Path(__file__).resolve().parent.parent / "payloads" / "slack"
@@ -180,11 +178,7 @@ async def running(database_url: str, fake: FakeSlack, **slack: Any) -> AsyncIter
     client: TestClient[Any, Any] = TestClient(TestServer(app))
     await client.start_server()
     try:
-        database = open_database(database_url)
-        async with database.write() as conn:
-            alice = await create_token(conn, "alice", SystemClock().now())
-            bob = await create_token(conn, "bob", SystemClock().now())
-        await database.dispose()
+        alice, bob = await user_tokens(database_url, "alice", "bob")
         channel = app[NOTIFIER].channels["slack"]
         assert isinstance(channel, SlackChannel)
         yield Slack(client, fake, channel, alice, bob)

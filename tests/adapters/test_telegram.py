@@ -29,9 +29,6 @@ from bot.chat_gateway import ChatGateway
 from bot.conversation import Conversation
 from bot.keys import NOTIFIER
 from bot.settings import TelegramSettings, load_settings
-from engine.accounts import create_token
-from engine.clock import SystemClock
-from engine.database import open_database
 from tests.adapters.fake_telegram import (
     Call,
     FakeBotApi,
@@ -40,6 +37,7 @@ from tests.adapters.fake_telegram import (
     press_update,
     text_update,
 )
+from tests.app_setup import user_tokens
 from tests.conftest import CRM_TASK, Engine
 
 THANKS = "You're welcome!"
@@ -159,11 +157,7 @@ async def start_app(database_url: str, fake: FakeBotApi) -> AsyncIterator[StartA
         client: TestClient[Any, Any] = TestClient(TestServer(app))
         await client.start_server()
         clients.append(client)
-        database = open_database(database_url)
-        async with database.write() as conn:
-            alice = await create_token(conn, "alice", SystemClock().now())
-            bob = await create_token(conn, "bob", SystemClock().now())
-        await database.dispose()
+        alice, bob = await user_tokens(database_url, "alice", "bob")
         return Telegram(fake, client, app, alice, bob)
 
     yield start

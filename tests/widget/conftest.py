@@ -18,10 +18,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import build_app
-from bot.settings import load_settings
-from engine.accounts import create_token
-from engine.clock import SystemClock
-from engine.database import open_database
+from tests.app_setup import app_settings, user_tokens
 
 CHROMIUM = os.environ.get("TASKTALK_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -60,25 +57,11 @@ async def start_widget_server(
     tmp_path: Path, overrides: dict[str, Any] | None = None
 ) -> WidgetServer:
     database_url = f"sqlite+aiosqlite:///{tmp_path / 'tasktalk.db'}"
-    settings = load_settings(
-        None,
-        environ={},
-        overrides={
-            "database.url": database_url,
-            "database.sqlite_synchronous": "NORMAL",
-            "websocket.poll_seconds": 0.2,
-            **(overrides or {}),
-        },
-    )
+    settings = app_settings(database_url, {"websocket.poll_seconds": 0.2, **(overrides or {})})
     server = TestServer(build_app(settings), host="127.0.0.1")
     await server.start_server(access_log=None)  # as `tasktalk serve` runs it
     client: TestClient[Any, Any] = TestClient(server)
-    database = open_database(database_url)
-    try:
-        async with database.write() as conn:
-            alice = await create_token(conn, "alice", SystemClock().now())
-    finally:
-        await database.dispose()
+    [alice] = await user_tokens(database_url, "alice")
     return WidgetServer(client, alice, database_url)
 
 
