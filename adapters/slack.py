@@ -39,7 +39,6 @@ from adapters.slack_blocks import (
 from bot.chat_gateway import ChatGateway, ChatIdentity
 from bot.chat_text import Format
 from bot.settings import SlackSettings
-from engine.errors import NotFound
 
 try:
     from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -314,7 +313,12 @@ class SlackChannel:
                 return
             replies = await self._gateway.press(who, pressed, Format.SLACK)
             message = body.get("message") or {}
-            if replies and pressed.action in _DECISIONS and await self._decided(who, pressed):
+            if (
+                replies
+                and pressed.action in _DECISIONS
+                and pressed.task_id is not None
+                and await self._gateway.step_decided(who, pressed.task_id, pressed.step)
+            ):
                 decided, replies = replies[0], replies[1:]
                 update = decision(message.get("blocks") or [], decided)
                 if container.get("is_ephemeral"):
@@ -332,20 +336,6 @@ class SlackChannel:
                         log.warning("slack: could not show the decision: %s", error)
                         replies = [decided, *replies]
             await self._reply(who.chat, replies, message.get("thread_ts"))
-
-    async def _decided(self, who: ChatIdentity, pressed: Button) -> bool:
-        """Whether the step the button asked about is decided now, as its owner sees it; a
-        stranger's press (a task that isn't theirs) leaves the message alone."""
-        speaker = await self._gateway.speaker(who)
-        if speaker is None or pressed.task_id is None:
-            return False
-        try:
-            document = await self._gateway.service.progress(speaker.user_id, pressed.task_id)
-        except NotFound:
-            return False
-        steps = document.get("steps") or []
-        step = next((s for s in steps if s.get("order") == pressed.step), None)
-        return step is not None and step.get("status") != "approval"
 
     @contextlib.contextmanager
     def _tracked(self) -> Iterator[None]:

@@ -18,6 +18,7 @@ from adapters.base import Button, OutgoingMessage
 from bot.chat_actions import Place, Speaker
 from bot.chat_text import Format, render
 from bot.conversation import Conversation
+from engine.errors import NotFound
 from engine.identities import CODE_LENGTH, normalise_code
 from engine.service import TaskService
 
@@ -65,6 +66,19 @@ class ChatGateway:
         return await self.conversation.press(
             speaker, pressed, conversation=self._key(who), fmt=fmt, place=self._place(who)
         )
+
+    async def step_decided(self, who: ChatIdentity, task_id: str, step: int | None) -> bool:
+        """Whether that step of the person's own task no longer waits for approval: lets a
+        channel show a decision on the message that asked for it. False for anyone else's."""
+        speaker = await self.speaker(who)
+        if speaker is None:
+            return False
+        try:
+            document = await self.service.progress(speaker.user_id, task_id)
+        except NotFound:
+            return False
+        found = next((s for s in document.get("steps") or [] if s.get("order") == step), None)
+        return found is not None and found.get("status") != "approval"
 
     async def speaker(self, who: ChatIdentity) -> Speaker | None:
         """The linked tasktalk user, or None."""
