@@ -7,7 +7,6 @@ engine's own sentence, so every surface explains a refusal the same way.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -15,17 +14,12 @@ from typing import Any
 
 from adapters.base import Button, OutgoingMessage
 from bot.chat_buttons import action_buttons
+from bot.chat_subscriptions import subscribe, unsubscribe
 from bot.chat_text import Format, render
 from bot.progress_view import Span, build_view, elapsed_span
 from bot.step_choice import choose_step
 from engine.errors import DomainError
 from engine.service import TaskService
-from engine.subscriptions import (
-    CHANNELS,
-    DEFAULT_MIN_TASK_MINUTES,
-    NOTIFIABLE_EVENTS,
-    Subscription,
-)
 from intents import Candidate, CandidateIndex, Intent, IntentName
 
 #: Log lines shown when the person doesn't say how many, and the most ever shown in chat.
@@ -68,17 +62,6 @@ class Place:
 
 WEB = Place("web")
 SUBSCRIPTIONS = frozenset({IntentName.SUBSCRIBE, IntentName.UNSUBSCRIBE})
-#: What "tell me when it finishes" means: either way it ends.
-FINISHING = ("task_complete", "task_failed")
-#: Events of a subscription that names none.
-DEFAULT_EVENTS = ("approval_needed", "task_complete", "task_failed", "step_slow")
-_EMAIL_IN_TEXT = re.compile(r"[^@\s<>,;:()\[\]]+@[^@\s<>,;:()\[\]]+\.[A-Za-z]{2,}")
-
-
-def without_addresses(text: str) -> str:
-    """The message with email addresses taken out, so "email me at a@b.co" is not read as
-    naming a task "a b"; the address itself is picked up by `subscribe`."""
-    return _EMAIL_IN_TEXT.sub(" ", text).replace(" at  ", " ")
 
 
 @dataclass(frozen=True)
@@ -127,8 +110,8 @@ class ChatActions:
             IntentName.ETA: self.eta,
             IntentName.LOGS: self.logs,
         }
-        handlers[IntentName.SUBSCRIBE] = self.subscribe
-        handlers[IntentName.UNSUBSCRIBE] = self.unsubscribe
+        handlers[IntentName.SUBSCRIBE] = lambda *args: subscribe(self, *args)
+        handlers[IntentName.UNSUBSCRIBE] = lambda *args: unsubscribe(self, *args)
         handlers.update(dict.fromkeys(TASK_COMMANDS, self.task_command))
         handlers.update(dict.fromkeys(STEP_COMMANDS, self.step_command))
         return handlers
@@ -197,80 +180,8 @@ class ChatActions:
     async def on_all_tasks(self, speaker: Speaker, intent: Intent) -> OutgoingMessage:
         """Subscribe or unsubscribe for every task (the message named none)."""
         if intent.name is IntentName.SUBSCRIBE:
-            return await self.subscribe(speaker, intent, None)
-        return await self.unsubscribe(speaker, intent, None)
-
-    async def subscribe(
-        self, speaker: Speaker, intent: Intent, task: Candidate | None
-    ) -> OutgoingMessage:
-        channel = str(intent.arguments.get("channel") or self.place.channel)
-        if channel not in CHANNELS:
-            channel = self.place.channel
-        event = str(intent.arguments.get("event") or "")
-        events = (
-            FINISHING
-            if event in FINISHING
-            else (event,)
-            if event in NOTIFIABLE_EVENTS
-            else DEFAULT_EVENTS
-        )
-        address = await self._address(speaker, channel)
-        if channel in ("email", "telegram", "slack") and address is None:
-            return self.message("need_address", channel=channel)
-        scope = task.id if task else None
-        existing = [
-            s
-            for s in await self.service.subscriptions(speaker.user_id)
-            if s.channel == channel and s.task_id == scope
-        ]
-        if existing:
-            events = tuple(dict.fromkeys((*existing[0].events, *events)))
-        wanted = Subscription(
-            user_id=speaker.user_id,
-            channel=channel,
-            events=events,
-            address=address,
-            task_id=scope,
-            min_task_minutes=0 if task else DEFAULT_MIN_TASK_MINUTES.get(channel, 0),
-            quiet_hours=existing[0].quiet_hours if existing else None,
-        )
-        stored = await self.service.subscribe(wanted)
-        return self.message("subscribed", subscription=stored, title=task.title if task else None)
-
-    async def unsubscribe(
-        self, speaker: Speaker, intent: Intent, task: Candidate | None
-    ) -> OutgoingMessage:
-        channel = intent.arguments.get("channel")
-        removed = await self.service.unsubscribe(
-            speaker.user_id,
-            channel=str(channel) if channel in CHANNELS else None,
-            task_id=task.id if task else None,
-        )
-        remaining = await self.service.subscriptions(speaker.user_id)
-        return self.message(
-            "unsubscribed",
-            removed=removed,
-            channel=channel if channel in CHANNELS else None,
-            title=task.title if task else None,
-            still=sorted({s.channel for s in remaining if s.task_id is None}) if task else [],
-        )
-
-    async def _address(self, speaker: Speaker, channel: str) -> str | None:
-        """The address to notify on `channel`: one in the message, the one they gave
-        before, this conversation's own when it happens on that channel, or their linked
-        identity's chat there."""
-        if channel == "webpush":  # every browser the person registered
-            return f"user:{speaker.user_id}"
-        if channel == "email":
-            typed = _EMAIL_IN_TEXT.search(self.text)
-            if typed is not None:
-                return typed.group(0)
-        for known in await self.service.subscriptions(speaker.user_id):
-            if known.channel == channel and known.address:
-                return known.address
-        if channel == self.place.channel and self.place.address:
-            return self.place.address
-        return await self.service.identity_address(speaker.user_id, channel)
+            return await subscribe(self, speaker, intent, None)
+        return await unsubscribe(self, speaker, intent, None)
 
     async def confirm(
         self, speaker: Speaker, intent: Intent, task: Candidate, buttons: tuple[Button, ...]

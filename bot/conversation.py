@@ -24,9 +24,9 @@ from bot.chat_actions import (
     ChatActions,
     Place,
     Speaker,
-    without_addresses,
 )
 from bot.chat_buttons import button
+from bot.chat_subscriptions import without_addresses
 from bot.chat_text import Format
 from bot.conversation_context import ConversationContext, ConversationContexts, PendingQuestion
 from bot.task_candidates import TaskCandidates
