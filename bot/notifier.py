@@ -20,12 +20,13 @@ import itertools
 import logging
 import random
 import socket
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from adapters.base import Channel, ChannelError, MessageRef
 from bot.chat_text import Format
+from bot.delivery_round import OutcomeRecorder, RoundContext
 from bot.notification_text import compose
 from bot.pacing import Pacer
 from bot.quiet_hours import quiet_until
@@ -33,8 +34,6 @@ from bot.settings import NotifySettings
 from engine import outbox, queries
 from engine.clock import Clock
 from engine.database import Database
-from engine.errors import NotFound
-from engine.events import Event
 from engine.outbox import DEAD, DELIVERED, DROPPED, PENDING, Delivery, Outcome
 from engine.service import TaskService
 from engine.subscriptions import Subscription, subscriptions_of
@@ -140,7 +139,7 @@ class Notifier:
         for delivery in claimed:
             by_recipient.setdefault((delivery.channel, delivery.address), []).append(delivery)
         limit = asyncio.Semaphore(self.settings.concurrency)
-        recorder = _Recorder(self.database, self.clock)
+        recorder = OutcomeRecorder(self.database, self.clock)
 
         async def deliver_in_order(rows: list[Delivery]) -> None:
             async with limit:
@@ -154,7 +153,7 @@ class Notifier:
         self.delivered += recorder.delivered
         return len(claimed)
 
-    async def _context(self, claimed: list[Delivery]) -> _Context:
+    async def _context(self, claimed: list[Delivery]) -> RoundContext:
         async with self.database.read() as conn:
             events = await queries.events_by_seq(
                 conn, (d.event_seq for d in claimed if d.kind == "message")
@@ -162,9 +161,9 @@ class Notifier:
             subscriptions = {
                 user: await subscriptions_of(conn, user) for user in {d.user_id for d in claimed}
             }
-        return _Context(events, subscriptions, {})
+        return RoundContext(events, subscriptions, {})
 
-    async def _deliver(self, row: Delivery, token: str, context: _Context) -> Outcome:
+    async def _deliver(self, row: Delivery, token: str, context: RoundContext) -> Outcome:
         now = self.clock.now()
         channel = self.channels.get(row.channel)
         if channel is None:
@@ -276,69 +275,7 @@ class Notifier:
         return list(self._held)
 
 
-class _Recorder:
-    """Writes outcomes as deliveries finish, a few milliseconds' worth per transaction, so
-    a crash mid-round repeats only what was in flight, not the whole round."""
-
-    FLUSH_SECONDS = 0.01
-
-    def __init__(self, database: Database, clock: Clock) -> None:
-        self._database = database
-        self._clock = clock
-        self._waiting: list[Outcome] = []
-        self._ready = asyncio.Event()
-        self._closing = False
-        self._task = asyncio.create_task(self._run())
-        self.delivered = 0
-
-    def add(self, outcome: Outcome) -> None:
-        self._waiting.append(outcome)
-        self.delivered += outcome.status == DELIVERED
-        self._ready.set()
-
-    async def close(self) -> None:
-        """Write what is left, then stop."""
-        self._closing = True
-        self._ready.set()
-        await self._task
-
-    async def _run(self) -> None:
-        while True:
-            await self._ready.wait()
-            if not self._closing:
-                await asyncio.sleep(self.FLUSH_SECONDS)
-            self._ready.clear()
-            outcomes, self._waiting = self._waiting, []
-            if outcomes:
-                async with self._database.write() as conn:
-                    await outbox.record(conn, outcomes, self._clock.now())
-            if self._closing and not self._waiting:
-                return
-
-
-class _Context:
-    """What a round's deliveries share: their events, subscriptions and task documents."""
-
-    def __init__(
-        self,
-        events: dict[int, Event],
-        subscriptions: dict[int, list[Subscription]],
-        documents: dict[str, dict[str, Any] | None],
-    ) -> None:
-        self.events = events
-        self.subscriptions = subscriptions
-        self.documents = documents
-
-    async def document(self, service: TaskService, row: Delivery) -> dict[str, Any] | None:
-        if row.task_id not in self.documents:
-            try:
-                self.documents[row.task_id] = await service.progress(row.user_id, row.task_id)
-            except NotFound:
-                self.documents[row.task_id] = None
-        return self.documents[row.task_id]
-
-
-def _covering(subscriptions: Any, row: Delivery) -> Subscription | None:
+def _covering(subscriptions: Iterable[Subscription], row: Delivery) -> Subscription | None:
     """The subscription that still asks for this row, if any."""
     for subscription in subscriptions:
         if subscription.channel != row.channel or (subscription.address or "") != row.address:
