@@ -244,7 +244,9 @@ class SlackChannel:
     ) -> Any:
         """Bolt middleware (after the signature check): a redelivered event acts once."""
         event_id = body.get("event_id")
-        if isinstance(event_id, str) and not self._seen.add(event_id):
+        if isinstance(event_id, str) and not (
+            self._seen.add(event_id) and await self._gateway.first_time("slack", event_id)
+        ):  # this process saw it, or another replica did
             log.info("slack: event %s delivered again; ignored", event_id)
             return BoltResponse(status=200, body="")
         return await next()

@@ -326,6 +326,9 @@ class TelegramChannel:
         if before is not None:
             await asyncio.wait([before])
         try:
+            if not await self._gateway.first_time("telegram", str(update.update_id)):
+                log.debug("telegram: update %d handled by another replica", update.update_id)
+                return
             if update.callback_query is not None:
                 await self._on_press(update.callback_query)
             elif update.message is not None and update.message.text:

@@ -67,6 +67,11 @@ class ChatGateway:
             speaker, pressed, conversation=self._key(who), fmt=fmt, place=self._place(who)
         )
 
+    async def first_time(self, source: str, key: str) -> bool:
+        """Whether this platform delivery (Slack event_id, Telegram update_id) is new to
+        every replica; a retry or a copy that reached another replica returns False."""
+        return await self.service.first_time(source, key)
+
     async def step_decided(self, who: ChatIdentity, task_id: str, step: int | None) -> bool:
         """Whether that step of the person's own task no longer waits for approval: lets a
         channel show a decision on the message that asked for it. False for anyone else's."""

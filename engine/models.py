@@ -346,3 +346,14 @@ class LoginCode(Base):
     label: Mapped[str | None] = mapped_column(String(200))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class InboundEvent(Base):
+    """An event a chat platform delivered (Slack event_id, Telegram update_id): the first
+    replica to record it acts on it, so a redelivery to any replica acts once."""
+
+    __tablename__ = "inbound_events"
+
+    source: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

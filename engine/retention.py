@@ -2,7 +2,8 @@
 
 Only tasks that ended lose their detail (history rows, events, log lines); the task and its
 steps stay, so lists and statistics keep them. Delivered and dropped notifications go
-after a shorter time. Deleting by age is safe to run twice and on several replicas.
+after a shorter time, and the record of chat deliveries already acted on after two days.
+Deleting by age is safe to run twice and on several replicas.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import cast
 from sqlalchemy import Table, delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from engine.inbound import forget_old
 from engine.models import OutboxRow
 from engine.outbox import DELIVERED, DROPPED
 from engine.states import TERMINAL_TASK_STATES
@@ -26,6 +28,7 @@ async def apply_retention(
 ) -> dict[str, int]:
     """Delete past-retention rows; returns how many of each. 0 days keeps them forever."""
     removed = {"history": 0, "events": 0, "logs": 0, "outbox": 0}
+    removed["inbound"] = await forget_old(conn, now)
     if history_days > 0:
         cutoff = now - timedelta(days=history_days)
         ended = (

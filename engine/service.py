@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from engine import commands, identities, queries, retention, subscriptions
+from engine import commands, identities, inbound, queries, retention, subscriptions
 from engine.accounts import Account, ensure_user
 from engine.clock import Clock
 from engine.database import Database
@@ -367,6 +367,11 @@ class TaskService:
             return await retention.apply_retention(
                 conn, self.clock.now(), history_days=history_days, outbox_days=outbox_days
             )
+
+    async def first_time(self, source: str, key: str) -> bool:
+        """True the first time any replica sees this delivery (see engine.inbound)."""
+        async with self.database.write() as conn:
+            return await inbound.first_time(conn, source, key, self.clock.now())
 
     # --- chat identities --------------------------------------------------------------------
 
