@@ -132,13 +132,14 @@ class RasaActions:
             return _error(error.message, error.action_name, 449)
         return web.json_response(result.model_dump() if result else None)
 
-    def reply(
-        self, dispatcher: CollectingDispatcher, replies: list[OutgoingMessage]
+    async def reply(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, replies: list[OutgoingMessage]
     ) -> list[dict[str, Any]]:
-        """Utter the gateway's replies; the task they are about becomes the `task` slot."""
+        """Utter the gateway's replies; the task the conversation is now about becomes the
+        `task` slot."""
         for message in replies:
             dispatcher.utter_message(text=message.text, buttons=rasa_buttons(message.buttons))
-        task_id = _single_task(replies)
+        task_id = await self.gateway.last_task(self.identity(tracker))
         return [SlotSet(TASK_SLOT, task_id)] if task_id is not None else []
 
     @staticmethod
@@ -196,7 +197,7 @@ class _CommandAction(_TasktalkAction):
         replies = await self.endpoint.gateway.message(
             self.endpoint.identity(tracker), text, Format.PLAIN
         )
-        return self.endpoint.reply(dispatcher, replies)
+        return await self.endpoint.reply(dispatcher, tracker, replies)
 
 
 class _GenericAction(_TasktalkAction):
@@ -212,7 +213,7 @@ class _GenericAction(_TasktalkAction):
         replies = await self.endpoint.gateway.message(
             self.endpoint.identity(tracker), text, Format.PLAIN
         )
-        return self.endpoint.reply(dispatcher, replies)
+        return await self.endpoint.reply(dispatcher, tracker, replies)
 
 
 class _PressAction(_TasktalkAction):
@@ -230,7 +231,7 @@ class _PressAction(_TasktalkAction):
         replies = await self.endpoint.gateway.press(
             self.endpoint.identity(tracker), pressed, Format.PLAIN
         )
-        return self.endpoint.reply(dispatcher, replies)
+        return await self.endpoint.reply(dispatcher, tracker, replies)
 
 
 def command_text(command: str, wording: Command, tracker: Tracker) -> str:
@@ -300,12 +301,6 @@ def _entity(tracker: Tracker, name: str) -> str | None:
             if value is not None and str(value).strip():
                 return str(value).replace("\x00", "").strip()
     return None
-
-
-def _single_task(replies: list[OutgoingMessage]) -> str | None:
-    """The one task the replies' buttons act on, if they all agree."""
-    ids = {b.task_id for message in replies for b in message.buttons if b.task_id is not None}
-    return ids.pop() if len(ids) == 1 else None
 
 
 def _well_formed(action_call: dict[str, Any], executor: ActionExecutor) -> bool:

@@ -67,6 +67,11 @@ class ChatGateway:
             speaker, pressed, conversation=self._key(who), fmt=fmt, place=self._place(who)
         )
 
+    async def last_task(self, who: ChatIdentity) -> str | None:
+        """The task the person's conversation in this chat is about now, if any."""
+        speaker = await self.speaker(who)
+        return None if speaker is None else self.conversation.last_task(speaker, self._key(who))
+
     async def first_time(self, source: str, key: str) -> bool:
         """Whether this platform delivery (Slack event_id, Telegram update_id) is new to
         every replica; a retry or a copy that reached another replica returns False."""

@@ -88,6 +88,11 @@ class Conversation:
         async with context.lock:
             return await _Turn(self, speaker, context, fmt, place, text).message(text)
 
+    def last_task(self, speaker: Speaker, conversation: str = "") -> str | None:
+        """The task this conversation is about now ("it"), if any."""
+        context = self.contexts.peek(f"{speaker.user_id}:{conversation}")
+        return None if context is None else context.last_task_id
+
     async def press(
         self,
         speaker: Speaker,

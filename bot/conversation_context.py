@@ -53,6 +53,10 @@ class ConversationContexts:
         self._limit = limit
         self._contexts: OrderedDict[str, ConversationContext] = OrderedDict()
 
+    def peek(self, key: str) -> ConversationContext | None:
+        """The context if this conversation has one, without making or touching it."""
+        return self._contexts.get(key)
+
     def get(self, key: str) -> ConversationContext:
         context = self._contexts.get(key)
         if context is None:
