@@ -114,8 +114,21 @@ class RasaActions:
         refused = self._refusal(request)
         if refused is not None:
             return refused
+        # Rasa sends the whole tracker with every call, so this route has its own limit
+        # (channels.rasa.max_body_bytes) instead of the API's server.max_body_bytes.
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.content.iter_chunked(1 << 16):
+            size += len(chunk)
+            if size > self.settings.max_body_bytes:
+                return web.json_response(
+                    {"error": "The tracker is larger than channels.rasa.max_body_bytes."},
+                    status=413,
+                )
+            chunks.append(chunk)
+        body = b"".join(chunks)
         try:
-            action_call = await request.json()  # aiohttp inflates Content-Encoding: deflate
+            action_call = json.loads(body)  # aiohttp inflates Content-Encoding: deflate
         except (ValueError, UnicodeDecodeError):
             action_call = None
         if not isinstance(action_call, dict) or not _well_formed(action_call, self.executor):

@@ -134,6 +134,7 @@ class RasaSettings:
 
     token: str = field(default="", repr=False)
     webhook_path: str = "/rasa/webhook"
+    max_body_bytes: int = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ The payloads under tests/payloads/rasa/ have the shape of Rasa's
 from __future__ import annotations
 
 import copy
+import io
 import json
 import re
 import zlib
@@ -471,3 +472,21 @@ def test_recordings_name_only_actions_of_the_domain() -> None:
         assert payload["domain"]["actions"] == domain["actions"]
         if path.stem != "action_unknown":
             assert payload["next_action"] in domain["actions"]
+
+
+async def test_a_long_conversation_is_not_refused_for_its_size(rasa: Rasa) -> None:
+    """Rasa sends the whole tracker; 3 MB is past the API's 1 MiB, within Rasa's own limit."""
+    task_id = await rasa.create_crm()
+    payload = recorded("action_status")
+    user = _user_event(payload)
+    payload["tracker"]["events"] += [dict(user, text="x" * 1000) for _ in range(3000)]
+    response = await rasa.client.post(
+        WEBHOOK,
+        data=io.BytesIO(json.dumps(payload).encode()),
+        params={"token": TOKEN},
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status == 200
+    body = await response.json()
+    assert body["responses"][0]["text"] == "📊 Your Cellphone Store CRM task hasn't started yet."
+    assert body["events"][0]["value"] == task_id
