@@ -70,7 +70,9 @@ class ChatGateway:
     async def last_task(self, who: ChatIdentity) -> str | None:
         """The task the person's conversation in this chat is about now, if any."""
         speaker = await self.speaker(who)
-        return None if speaker is None else self.conversation.last_task(speaker, self._key(who))
+        if speaker is None:
+            return None
+        return await self.conversation.last_task(speaker, self._key(who))
 
     async def first_time(self, source: str, key: str) -> bool:
         """Whether this platform delivery (Slack event_id, Telegram update_id) is new to

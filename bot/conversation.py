@@ -69,7 +69,7 @@ class Conversation:
         candidates: TaskCandidates | None = None,
     ) -> None:
         self.service = service
-        self.contexts = contexts or ConversationContexts()
+        self.contexts = contexts or ConversationContexts(service)
         self.candidates = candidates or TaskCandidates(service)
 
     async def say(
@@ -84,14 +84,17 @@ class Conversation:
         """The replies to one message; `conversation` names the chat (one context per
         speaker per chat, so "it" in a group means the speaker's own last task) and `place`
         the channel and address it happens at ("notify me here")."""
-        context = self.contexts.get(f"{speaker.user_id}:{conversation}")
-        async with context.lock:
-            return await _Turn(self, speaker, context, fmt, place, text).message(text)
+        key = f"{speaker.user_id}:{conversation}"
+        async with self.contexts.lock(key):
+            context = await self.contexts.load(key)
+            replies = await _Turn(self, speaker, context, fmt, place, text).message(text)
+            await self.contexts.save(key, context)
+            return replies
 
-    def last_task(self, speaker: Speaker, conversation: str = "") -> str | None:
+    async def last_task(self, speaker: Speaker, conversation: str = "") -> str | None:
         """The task this conversation is about now ("it"), if any."""
-        context = self.contexts.peek(f"{speaker.user_id}:{conversation}")
-        return None if context is None else context.last_task_id
+        context = await self.contexts.load(f"{speaker.user_id}:{conversation}")
+        return context.last_task_id
 
     async def press(
         self,
@@ -103,9 +106,12 @@ class Conversation:
         place: Place = WEB,
     ) -> list[OutgoingMessage]:
         """The replies to a button: an explicit action on the button's own task."""
-        context = self.contexts.get(f"{speaker.user_id}:{conversation}")
-        async with context.lock:
-            return await _Turn(self, speaker, context, fmt, place, "").button(pressed)
+        key = f"{speaker.user_id}:{conversation}"
+        async with self.contexts.lock(key):
+            context = await self.contexts.load(key)
+            replies = await _Turn(self, speaker, context, fmt, place, "").button(pressed)
+            await self.contexts.save(key, context)
+            return replies
 
 
 class _Turn:
@@ -131,7 +137,8 @@ class _Turn:
         intents = parse(without_addresses(text))
         pending = self.context.pending
         self.context.pending = None
-        answerable = pending is not None and not pending.expired and _may_answer(intents)
+        now = self.service.clock.now()
+        answerable = pending is not None and not pending.expired(now) and _may_answer(intents)
         if answerable and pending is not None and await self._answer(pending, text):
             return self.replies
         index = await self.candidates.index(self.speaker.user_id)
@@ -228,7 +235,11 @@ class _Turn:
         confirm: bool,
     ) -> None:
         self.context.pending = PendingQuestion(
-            intents=(intent, *rest), options=options, confirm=confirm, reference=intent.reference
+            intents=(intent, *rest),
+            options=options,
+            confirm=confirm,
+            reference=intent.reference,
+            asked_at=self.service.clock.now(),
         )
         step = intent.step.number if intent.step else None
         if confirm:

@@ -1,23 +1,29 @@
 """What a conversation remembers between messages: the task last talked about, the question
 the bot is waiting on, and where "what changed since I last asked?" starts.
 
-Kept in memory per process, bounded and expiring: losing it costs a person one repeated
-task name, never an action, because a pending question is only ever answered explicitly.
+Stored in the database (engine/conversations.py) as a small JSON document, read at the start
+of each message and written at its end, so with several replicas the next message may land
+on any of them. Losing it costs a person one repeated task name, never an action: a pending
+question is only ever answered explicitly, and expires.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
-from intents import Candidate, Intent
+import orjson
 
-#: Conversations remembered per process; the least recently active are forgotten first.
-MAX_CONVERSATIONS = 10_000
+from engine.service import TaskService
+from intents import Candidate, Intent, IntentName, StepRef
+
 #: A question not answered within this long is dropped (the answer would be a surprise).
-QUESTION_SECONDS = 15 * 60
+QUESTION_LIFETIME = timedelta(minutes=15)
+#: Conversations whose in-process lock is kept (they serialise one person's messages).
+MAX_LOCKS = 10_000
 
 
 @dataclass(frozen=True)
@@ -32,11 +38,10 @@ class PendingQuestion:
     options: tuple[Candidate, ...]
     confirm: bool
     reference: str | None
-    asked_at: float = field(default_factory=time.monotonic)
+    asked_at: datetime
 
-    @property
-    def expired(self) -> bool:
-        return time.monotonic() - self.asked_at > QUESTION_SECONDS
+    def expired(self, now: datetime) -> bool:
+        return now - self.asked_at > QUESTION_LIFETIME
 
 
 @dataclass
@@ -45,23 +50,109 @@ class ConversationContext:
     pending: PendingQuestion | None = None
     #: The newest event seq the person had seen when they last asked what changed.
     changes_seen: int | None = None
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 class ConversationContexts:
-    def __init__(self, limit: int = MAX_CONVERSATIONS) -> None:
-        self._limit = limit
-        self._contexts: OrderedDict[str, ConversationContext] = OrderedDict()
+    """Loads and saves contexts by key; one lock per key keeps a person's messages in order
+    within a replica."""
 
-    def peek(self, key: str) -> ConversationContext | None:
-        """The context if this conversation has one, without making or touching it."""
-        return self._contexts.get(key)
+    def __init__(self, service: TaskService) -> None:
+        self._service = service
+        self._locks: OrderedDict[str, asyncio.Lock] = OrderedDict()
 
-    def get(self, key: str) -> ConversationContext:
-        context = self._contexts.get(key)
-        if context is None:
-            context = self._contexts[key] = ConversationContext()
-            while len(self._contexts) > self._limit:
-                self._contexts.popitem(last=False)
-        self._contexts.move_to_end(key)
-        return context
+    def lock(self, key: str) -> asyncio.Lock:
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+            while len(self._locks) > MAX_LOCKS:
+                oldest, held = next(iter(self._locks.items()))
+                if held.locked():
+                    break
+                del self._locks[oldest]
+        self._locks.move_to_end(key)
+        return lock
+
+    async def load(self, key: str) -> ConversationContext:
+        stored = await self._service.conversation_state(key)
+        return ConversationContext() if stored is None else _context(orjson.loads(stored))
+
+    async def save(self, key: str, context: ConversationContext) -> None:
+        await self._service.save_conversation_state(key, orjson.dumps(_document(context)).decode())
+
+
+def _document(context: ConversationContext) -> dict[str, Any]:
+    pending = context.pending
+    return {
+        "last_task_id": context.last_task_id,
+        "changes_seen": context.changes_seen,
+        "pending": None
+        if pending is None
+        else {
+            "intents": [_intent_document(i) for i in pending.intents],
+            "options": [
+                {
+                    "id": c.id,
+                    "title": c.title,
+                    "status": c.status,
+                    "updated_at": c.updated_at.isoformat(),
+                    "kind": c.kind,
+                }
+                for c in pending.options
+            ],
+            "confirm": pending.confirm,
+            "reference": pending.reference,
+            "asked_at": pending.asked_at.isoformat(),
+        },
+    }
+
+
+def _context(document: dict[str, Any]) -> ConversationContext:
+    raw = document.get("pending")
+    pending = None
+    if raw:
+        pending = PendingQuestion(
+            intents=tuple(_intent(i) for i in raw["intents"]),
+            options=tuple(
+                Candidate(
+                    o["id"],
+                    o["title"],
+                    o["status"],
+                    datetime.fromisoformat(o["updated_at"]),
+                    o["kind"],
+                )
+                for o in raw["options"]
+            ),
+            confirm=bool(raw["confirm"]),
+            reference=raw["reference"],
+            asked_at=datetime.fromisoformat(raw["asked_at"]),
+        )
+    return ConversationContext(document.get("last_task_id"), pending, document.get("changes_seen"))
+
+
+def _intent_document(intent: Intent) -> dict[str, Any]:
+    step = intent.step
+    return {
+        "name": intent.name.value,
+        "confidence": intent.confidence,
+        "reference": intent.reference,
+        "step": None
+        if step is None
+        else {
+            "phrase": step.phrase,
+            "number": step.number,
+            "name": step.name,
+            "special": step.special,
+        },
+        "arguments": dict(intent.arguments),
+    }
+
+
+def _intent(document: dict[str, Any]) -> Intent:
+    step = document.get("step")
+    return Intent(
+        IntentName(document["name"]),
+        float(document["confidence"]),
+        document.get("reference"),
+        None if step is None else StepRef(**step),
+        document.get("arguments") or {},
+    )

@@ -357,3 +357,14 @@ class InboundEvent(Base):
     source: Mapped[str] = mapped_column(String(16), primary_key=True)
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class ConversationRow(Base):
+    """A chat conversation's small memory (last task, pending question), shared by replicas
+    so the next message may land on any of them."""
+
+    __tablename__ = "conversations"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    state: Mapped[str] = mapped_column(Text)  # JSON, written by bot/conversation_context.py
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -14,6 +14,7 @@ from typing import cast
 from sqlalchemy import Table, delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from engine.conversations import forget_idle
 from engine.inbound import forget_old
 from engine.models import OutboxRow
 from engine.outbox import DELIVERED, DROPPED
@@ -29,6 +30,7 @@ async def apply_retention(
     """Delete past-retention rows; returns how many of each. 0 days keeps them forever."""
     removed = {"history": 0, "events": 0, "logs": 0, "outbox": 0}
     removed["inbound"] = await forget_old(conn, now)
+    removed["conversations"] = await forget_idle(conn, now)
     if history_days > 0:
         cutoff = now - timedelta(days=history_days)
         ended = (

@@ -11,7 +11,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from engine import commands, identities, inbound, queries, retention, subscriptions
+from engine import (
+    commands,
+    conversations,
+    identities,
+    inbound,
+    queries,
+    retention,
+    subscriptions,
+)
 from engine.accounts import Account, ensure_user
 from engine.clock import Clock
 from engine.database import Database
@@ -367,6 +375,14 @@ class TaskService:
             return await retention.apply_retention(
                 conn, self.clock.now(), history_days=history_days, outbox_days=outbox_days
             )
+
+    async def conversation_state(self, key: str) -> str | None:
+        async with self.database.read() as conn:
+            return await conversations.load_state(conn, key)
+
+    async def save_conversation_state(self, key: str, state: str) -> None:
+        async with self.database.write() as conn:
+            await conversations.save_state(conn, key, state, self.clock.now())
 
     async def first_time(self, source: str, key: str) -> bool:
         """True the first time any replica sees this delivery (see engine.inbound)."""

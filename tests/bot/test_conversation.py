@@ -369,3 +369,24 @@ async def test_hostile_titles_stay_literal_in_every_format(
     chat = world.chat(fmt=fmt)
     assert await chat.say("status") == title_line
     assert (await chat.say("pause it")).startswith(title_line.split(" Your ")[0].replace("📊", "⏸"))
+
+
+async def test_the_next_message_may_land_on_another_replica(world: World) -> None:
+    """Memory lives in the database: 'it' and a pending question survive a replica switch."""
+    web = await world.create(plan("Website deploy"))
+    api = await world.create(plan("API deploy"))
+    first, second = world.chat(), Chat(Conversation(world.engine.service), world.alice)
+    await first.say("how's the website deploy?")
+    assert (await second.say("pause it")).startswith("⏸ Paused your Website deploy task")
+    assert (await first.say("cancel the deploy")).startswith("Which task do you want me to cancel?")
+    assert await second.say("the api one") == "✕ Cancelled your API deploy task at 0%."
+    assert (await world.status(web), await world.status(api)) == ("paused", "cancelled")
+
+
+async def test_an_old_question_is_not_answered_by_a_late_reply(world: World) -> None:
+    await world.create(plan("Website deploy"))
+    await world.create(plan("API deploy"))
+    chat = world.chat()
+    await chat.say("cancel the deploy")
+    world.engine.clock.advance(16 * 60)
+    assert (await chat.say("2")).startswith("Sorry, I didn't understand that.")
