@@ -38,6 +38,16 @@ REASON = re.compile(
     r"(?:\b(?:because(?: of)?|since|as|cause|coz|cuz|due to|given that|reason being"
     r"|on the grounds that)\b|:) ?(.+)$"
 )
+_COMMANDS = frozenset({N.PAUSE, N.RESUME, N.CANCEL, N.RESTART, N.RETRY, N.SKIP, N.APPROVE})
+#: Why a command is given; only a rejection keeps it as an argument.
+_BECAUSE = re.compile(r"\b(?:because|cause|coz|cuz|due to|since|given that) .+$")
+#: "reject step 2 the logo is wrong": a judgement after the command is its reason.
+_VERDICT = re.compile(
+    r"(?<=\S )((?:the|this|that|it|its|these|those|they) (?:(?!that\b|which\b|who\b)\w+ ){0,3}"
+    r"(?:is|are|was|were|looks?|seems?) (?:still |so |too |all |very )?(?:not \w+|wrong|off|bad"
+    r"|broken|incorrect|missing|stale|outdated|ugly|blurry|misspelled|empty|late|inaccurate"
+    r"|invalid|out of date)\b.*)$"
+)
 #: "what changed since I last checked": when, not which task.
 _SINCE = re.compile(
     r"\b(?:since|while|in the (?:last|past)|over the (?:last|past))\b"
@@ -75,9 +85,9 @@ _EVENTS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 _LIST_FILTERS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\battention\b"), "attention"),
-    (re.compile(r"\bapprov"), "approval"),
+    (re.compile(r"\b(?:approv|sign ?off)"), "approval"),
     (re.compile(r"\bpaused\b"), "paused"),
-    (re.compile(r"\b(?:fail|on fire|burning)"), "failed"),
+    (re.compile(r"\b(?:fail|on fire|burning|broken|broke|crashed|erroring|errored)"), "failed"),
     (re.compile(r"\b(?:pending|queued|waiting)\b"), "pending"),
     (re.compile(r"\b(?:running|in progress|active|ongoing)\b"), "running"),
     (re.compile(r"\b(?:finished|completed|done)\b"), "completed"),
@@ -91,9 +101,13 @@ def read_arguments(
     of `text` that the step and arguments took (they are not part of the task phrase)."""
     step_ref: StepRef | None = None
     consumed: list[tuple[int, int]] = []
-    if intent is N.REJECT and (reason := REASON.search(text)) is not None:
+    if intent is N.REJECT and (
+        (reason := REASON.search(text)) is not None or (reason := _VERDICT.search(text)) is not None
+    ):
         consumed.append(reason.span())
         arguments["reason"] = _plain_span(text, plain, reason.span(1))
+    elif intent in _COMMANDS and (why := _BECAUSE.search(text)) is not None:
+        consumed.append(why.span())  # "skip step 3 because it's flaky": why, not which task
     if intent in _STEP_INTENTS and (step := find_step(text)) is not None:
         step_ref = step[0]
         consumed.append(step[1])

@@ -37,7 +37,7 @@ CLAUSE_RULES = tuple(sorted(RULES, key=lambda rule: -rule.priority))
 _NO_REFERENCE = frozenset({N.HELP, N.GREETING, N.THANKS, N.LIST})
 #: "if the build is done, restart the migration": the condition is not a request.
 _CONDITION = re.compile(
-    r"^(?:if|once|unless|in case"
+    r"^(?:if(?! (?:yes|so|it is|true|needed|necessary|not)\b)|once|unless|in case"  # "if so, …"
     r"|when(?! (?:will|would|is|are|does|do|did|can|could|should|might|shall)\b))\b"
 )
 _RELATIVE = re.compile(
@@ -130,7 +130,8 @@ def read_clause(plain: Sequence[str], words: Sequence[str]) -> Clause:
         in_rule = match.start() <= begin < match.end() and word in rule.literals
         if any(a <= begin < b for a, b in consumed) or (in_rule and word not in _KEPT):
             eaten.add(position)
-    clause = _with_reference(clause, plain, words, eaten)
+    focus = text.count(" ", 0, match.start())
+    clause = _with_reference(clause, plain, words, eaten, focus)
     asks = clause.intent in _QUESTIONS or _HOW_TO.match(text) is not None
     if asks and clause.concrete and _off_topic(clause.reference):
         return Clause(N.UNKNOWN, 0.0, None, False, False, text, typed=typed)
@@ -143,16 +144,19 @@ def _off_topic(reference: str | None) -> bool:
 
 
 def _with_reference(
-    clause: Clause, plain: Sequence[str], words: Sequence[str], eaten: set[int]
+    clause: Clause, plain: Sequence[str], words: Sequence[str], eaten: set[int], focus: int = 0
 ) -> Clause:
-    clause.reference, clause.concrete, clause.noun_phrase = _reference(words, plain, eaten)
+    found = _reference(words, plain, eaten, focus)
+    clause.reference, clause.concrete, clause.noun_phrase = found
     return clause
 
 
 def _reference(
-    words: Sequence[str], plain: Sequence[str], eaten: set[int]
+    words: Sequence[str], plain: Sequence[str], eaten: set[int], focus: int = 0
 ) -> tuple[str | None, bool, bool]:
-    """The task phrase: the longest run of non-command words, else a pronoun."""
+    """The task phrase: the longest run of non-command words, else a pronoun; between equal
+    runs, one inside or after the command (`focus`, its first word) rather than a subject
+    before it ("the client is asking when the website will be live")."""
     runs: list[list[int]] = []
     current: list[int] = []
     for index, word in enumerate(words):
@@ -182,11 +186,12 @@ def _reference(
         return " ".join(plain[first : last + 1]), True, True
     best: list[int] = []
     pronoun: str | None = None
-    best_key = (False, 0)
+    best_key = (False, 0, False)
     for run in runs:
         content = sum(words[i] not in _KEPT for i in run)
         # "is it possible to restart the migration": a noun phrase beats a stray word.
-        key = (words[run[0]] in DETERMINERS, content)
+        named = words[run[0]] in DETERMINERS
+        key = (named, content, named and run[0] >= focus)
         if content > 0 and key > best_key:
             best, best_key = run, key
         elif content == 0 and pronoun is None and words[run[0]] in PRONOUNS:
@@ -225,6 +230,8 @@ def _joined_by_of(runs: list[list[int]], words: Sequence[str]) -> list[list[int]
             previous is not None
             and run[0] - previous[-1] == 2
             and words[run[0] - 1] in ("of", "from", "for")
+            # "the deploy for the api" is one task; "the build for sarah" is for someone
+            and (words[run[0] - 1] != "for" or words[run[0]] in DETERMINERS)
             and words[previous[-1]] not in PRONOUNS
             and words[run[0]] not in PRONOUNS
         ):

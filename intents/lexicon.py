@@ -11,6 +11,7 @@ from intents.lookalikes import LOOKALIKES
 #: Emoji that carry meaning; every other symbol is dropped.
 EMOJI_WORDS: dict[str, str] = {
     "—": " : ",  # "reject — the numbers are wrong"
+    "…": " , ",  # "the api deploy… any news?"
     "–": " : ",
     "⏸": " pause ",
     "▶": " resume ",
@@ -22,15 +23,28 @@ EMOJI_WORDS: dict[str, str] = {
     "👍": " ok ",
     "❓": " ? ",
     "👀": " ? ",
+    "🤔": " ? ",
+    "⏰": " eta ",
+    "⏳": " eta ",
+    "⌛": " eta ",
     "👎": " reject ",
     "❌": " : ",
     "🆕": " new ",
-    "🔔": " notify ",
+    "🔔": " notify me ",
     "🔕": " mute ",
     "🔁": " restart ",
     "🔄": " restart ",
     "&": " and ",
     " + ": " and ",
+}
+
+#: Emoji that mean a command only when they open the message before a task ("✅ report",
+#: "❌ report - charts empty"); elsewhere they decorate ("approve it ✅", "❌ cancel the build").
+LEADING_EMOJI: dict[str, str] = {
+    "✅": " approve ",
+    "✔️": " approve ",
+    "✔": " approve ",
+    "❌": " reject ",
 }
 
 CONTRACTIONS: dict[str, str] = {
@@ -53,6 +67,10 @@ CONTRACTIONS: dict[str, str] = {
     "im": "i am",
     "i've": "i have",
     "i'd": "i would",
+    "they'd": "they would",
+    "we'd": "we would",
+    "she'd": "she would",
+    "he'd": "he would",
     "let's": "let us",
     "don't": "do not",
     "dont": "do not",
@@ -93,6 +111,8 @@ CONTRACTIONS: dict[str, str] = {
     "msg": "message",
     "msgs": "messages",
     "notifs": "notifications",
+    "chgs": "changes",
+    "chg": "change",
     "min": "minutes",
     "mins": "minutes",
     "hrs": "hours",
@@ -122,6 +142,8 @@ CONTRACTIONS: dict[str, str] = {
     "hallo": "hello",
     "adn": "and",
     "wheres": "where is",
+    "whr": "where",
+    "wher": "where",
     "howz": "how is",
     "hw": "how",
     "whatz": "what is",
@@ -167,6 +189,15 @@ def words(text: str) -> frozenset[str]:
     """A word list written as running text, for readability."""
     return frozenset(text.split())
 
+
+#: "report's ready", "build's stuck": after a name, "'s" before these is "is".
+STATES_AFTER_IS: frozenset[str] = words(
+    """
+    ready done stuck running finished failed failing broken still not taking down up live
+    paused waiting almost nearly already over complete completed fine ok okay good slow late
+    hanging hung frozen dead green red grand
+    """
+)
 
 #: Command words typos are corrected towards.
 VOCABULARY: frozenset[str] = words(
@@ -224,7 +255,9 @@ COMMON_WORDS: frozenset[str] = words(
         raw via sent summarise summarize explain describe provide share concludes concluded
         regarding concerning occurred occur inquiry enquiry wish subsequently previously
         temporarily receive other anticipated projected outline must further shall may might
-        appreciate rollout gate too brief
+        appreciate rollout gate too brief remain remains ever passed pass worked top
+        keeps kept goes both either neither approx approximately roughly during before sends
+        moved spoke allowed permitted grand reckon comes come came mine yours ours theirs
     """
 )
 

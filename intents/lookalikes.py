@@ -12,7 +12,7 @@ from __future__ import annotations
 
 _LOOKALIKE_WORDS = """
     abbot ailed alines appending appreciates asks assert assort atop attain avert bail
-    bailed basks beady beep bending bill black blogs bobs bogs bold bong boobs breeze
+    bailed basks beady beep bending bill black blogs bobs bogs bold bong boobs booth breeze
     browner browsed browses butte bypast cancer casks caused cello chanced chancel chanted
     charged cheeks cheeps cheery chewers chow clack clanged clogs cobs cogs cold commando
     commandos commends compete competed complected continua continuum corning crap credo

@@ -19,7 +19,7 @@ from intents.model import SOCIAL, TASK_INTENTS, Intent, IntentName, StepRef
 from intents.rules import RULES
 from intents.steps import find_step
 from intents.text import Tokens, tokenize
-from intents.words import DETERMINERS, JUNK, PRONOUNS
+from intents.words import DETERMINERS, JUNK, PRONOUNS, STATUS_WORDS
 
 N = IntentName
 
@@ -30,6 +30,12 @@ _SPANNING = tuple(rule for rule in RULES if rule.spans_clauses)
 _PRONOUN_INTENTS = TASK_INTENTS | {N.SUBSCRIBE, N.UNSUBSCRIBE, N.CHANGES}
 _CONDITIONS = frozenset({"if", "once", "unless"})
 _RESTARTS = frozenset({"restart", "rerun", "redo"})
+#: "campaign ok?", "build still going?", "the other deploy?": words that may come with a bare
+#: task name asked about.
+_ASKED_STATES = frozenset(
+    {"still", "ok", "okay", "fine", "good", "alright", "alive", "going", "running", "yet", "now"}
+    | {"all", "everything", ":", "other", "another", "so", "and"}
+)
 #: Words that start a new request when they follow a task name directly.
 _COMMAND_STARTS = frozenset(
     {"pause", "resume", "unpause", "cancel", "abort", "kill", "stop", "retry", "skip"}
@@ -48,7 +54,12 @@ _RETRACTION = re.compile(
 #: "don't cancel the crm, just pause it": a command asked NOT to be done.
 _NEGATED = re.compile(
     r"^(?:(?:please|pls|but|and|just|i|we|you) )?(?:do not|did not|never|no need to|not) "
-    r"(?!bother\b)(?:(?:want|need|have) to )?"
+    r"(?!bother\b|need (?:the|my|our|this|that|it|them)\b)(?:(?:want|need|have) to )?"
+)
+#: "stop the crm, temporarily": what makes a stop a pause.
+_FOR_A_WHILE = re.compile(
+    r"^(?:but |just |only )*(?:temporarily|temporary|for now|for a (?:bit|while|moment|sec|second"
+    r"|minute|few minutes)|for the (?:moment|time being)|not for good|not permanently)$"
 )
 #: "and 4 on the build" after "skip steps 3": another step number.
 _MORE_STEPS = re.compile(r"^(\d{1,2})\b")
@@ -57,6 +68,14 @@ _ASSESSMENT = re.compile(
     r"\b(?:is|are|was|were|looks?|seems?) (?:\w+ )?(?:wrong|off|bad|broken|incorrect|missing"
     r"|stale|outdated|fine|good|great|ok|okay)\b"
 )
+#: "the crm is taking ages", "ugh the build is stuck again": said, not asked.
+_STATEMENT = re.compile(
+    r"^(?:(?:ugh|so|hmm|well|ok|oh|argh|man|welp|damn|sigh) )*(?:the |my |our )?"
+    r"(?:(?!(?:is|are|was|were|has|have|did|does|do|how|what|why|when|where|which|who|can"
+    r"|could|would|will|any|anything|status|hey|hi|hello|tell|show|give|me|you|please|if)\b)"
+    r"\w+ ){1,3}(?:is|are|am|was|has|have|looks|seems|keeps)\b"
+)
+_IF_SO = re.compile(r"^if (?:yes|so|it is|true)\b")
 #: A clause that asks or orders, so it is no reason for a rejection before it.
 _ASKING = re.compile(
     r"^(?:show|what|how|when|why|where|which|is|are|can|could|would|please|give|tell|list"
@@ -64,6 +83,9 @@ _ASKING = re.compile(
 )
 #: "it's hung", "that is stuck": a remark about the task a command just named.
 _EXPLANATION = re.compile(r"^(?:it|that|this|they) (?:is|are|was|were|has|seems|looks)\b")
+_STATES = frozenset(STATUS_WORDS) - {"done", "approval"}
+_ASKED_GREETINGS = frozenset({"alright", "all right", "you alright", "alright mate"})
+_SUBSCRIPTIONS = frozenset({N.SUBSCRIBE, N.UNSUBSCRIBE})
 _COMMANDS = frozenset({N.PAUSE, N.RESUME, N.CANCEL, N.RESTART, N.RETRY, N.SKIP, N.APPROVE})
 #: Negative commands that are commands of their own ("don't approve", "don't notify me").
 _NEGATIVE_COMMANDS = frozenset({N.REJECT, N.UNSUBSCRIBE, N.UNKNOWN})
@@ -83,9 +105,11 @@ def parse(text: str) -> list[Intent]:
         ]
         clauses.append(read_clause([p for p, _ in pairs], [w for _, w in pairs]))
     linked = _link(clauses)
-    asked = bool(tokens.words) and tokens.words[-1] == "?"
+    asked = "?" in tokens.words
+    if len(clauses) == 1 and asked and clauses[0].text in _ASKED_GREETINGS:
+        return [Intent(N.GREETING, 0.8)]  # "alright?", "you alright?": hello, in the UK
     if len(clauses) == 1 and asked and _names_only(clauses[0]):
-        # "crm?": a bare task name asked about is a status question.
+        # "crm?", "campaign ok?": a bare task name asked about is a status question.
         linked = [replace(clauses[0], intent=N.STATUS, confidence=0.6)]
     intents = [
         Intent(c.intent, c.confidence, c.reference, c.step, MappingProxyType(dict(c.arguments)))
@@ -95,13 +119,14 @@ def parse(text: str) -> list[Intent]:
 
 
 def _names_only(clause: Clause) -> bool:
-    """An unmatched clause of at most three words, all of them possible task-name words."""
+    """An unmatched clause of at most four words, all of them possible task-name words or a
+    state asked about ("campaign ok", "build still going")."""
     words = clause.text.split()
     return (
         clause.intent is N.UNKNOWN
         and clause.concrete
-        and len(words) <= 3
-        and all(w in DETERMINERS or w not in JUNK for w in words)
+        and len(words) <= 4
+        and all(w in DETERMINERS or w in _ASKED_STATES or w not in JUNK for w in words)
     )
 
 
@@ -120,8 +145,20 @@ def _bare_noun_phrase(clause: Clause) -> bool:
     carries over ("pause the crm and the build"); "it's hammering the db" is not one."""
     if not (clause.concrete and clause.noun_phrase and clause.reference):
         return False
+    if _ASSESSMENT.search(clause.text):
+        return False  # "the numbers are wrong": a judgement, not another task
     named = set(clause.reference.split())
     return all(w in named or w in JUNK for w in clause.text.split())
+
+
+def _bare_name_after(previous: Clause, clause: Clause) -> bool:
+    """ "status crm and build": a bare name after a command on a bare name, no other words."""
+    if not (clause.concrete and clause.reference and previous.concrete and previous.reference):
+        return False
+    if previous.noun_phrase or clause.noun_phrase:
+        return False
+    words = clause.text.split()
+    return len(words) <= 3 and not any(w in JUNK for w in words)
 
 
 def _split(tokens: Tokens) -> list[tuple[int, int]]:
@@ -137,7 +174,11 @@ def _split(tokens: Tokens) -> list[tuple[int, int]]:
     ranges: list[tuple[int, int]] = []
     start = 0
     for index, word in enumerate(words):
-        splits = word in HARD_SEPARATORS or word in _SOFT_SEPARATORS
+        splits = word in HARD_SEPARATORS or (
+            word in _SOFT_SEPARATORS
+            # "paused and failed tasks": one list of two kinds, not two requests
+            and not (0 < index < len(words) - 1 and {words[index - 1], words[index + 1]} <= _STATES)
+        )
         if splits and index not in protected:
             if index > start:
                 ranges.append((start, index))
@@ -177,9 +218,16 @@ def _link(clauses: list[Clause]) -> list[Clause]:
                 earlier.retracted = True
             continue
         if clause.intent is N.UNKNOWN and _CORRECTION.match(clause.text):
+            if previous is not None and previous.intent in _PRONOUN_INTENTS and clause.concrete:
+                # "resume the campaign, sorry i mean the crm": the same request, another task
+                previous.reference, previous.concrete = clause.reference, True
+                previous.noun_phrase = clause.noun_phrase
+                continue
             for earlier in linked:
                 earlier.retracted = True
             continue
+        if previous is not None and _IF_SO.match(clause.text):
+            previous.remark = False  # "done yet? if so notify me": the question stands
         if clause.intent not in _NEGATIVE_COMMANDS and _NEGATED.match(clause.text):
             clause.retracted = True  # still names the task for "just pause it"
         if (
@@ -209,7 +257,20 @@ def _link(clauses: list[Clause]) -> list[Clause]:
             and (event := event_in(previous.text)) is not None
         ):
             clause.arguments["event"] = event  # "if the build fails, notify me"
+        if (
+            clause.intent is N.CHANGES
+            and clause.reference is None
+            and previous is not None
+            and previous.intent is N.UNKNOWN
+            and previous.concrete
+            and (_bare_noun_phrase(previous) or previous.text == previous.reference)
+        ):
+            # "the api deploy… any news?": news of one task is its status
+            clause = replace(clause, intent=N.STATUS, reference=previous.reference, concrete=True)
         if clause.intent is N.UNKNOWN and previous is not None:
+            if previous.intent is N.CANCEL and _FOR_A_WHILE.match(clause.text):
+                previous.intent = N.PAUSE  # "stop the crm, just for now": a pause
+                continue
             if previous.intent is N.REJECT and "reason" in previous.arguments:
                 previous.arguments["reason"] = f"{previous.arguments['reason']} and {clause.typed}"
                 continue
@@ -217,7 +278,11 @@ def _link(clauses: list[Clause]) -> list[Clause]:
                 reason = REASON.search(clause.typed)  # "sorry: numbers are wrong"
                 previous.arguments["reason"] = reason.group(1) if reason else clause.typed
                 continue
-            if previous.intent in TASK_INTENTS and _bare_noun_phrase(clause):
+            if previous.intent in TASK_INTENTS and (
+                _bare_noun_phrase(clause) or _bare_name_after(previous, clause)
+            ):
+                if _NEGATED.match(clause.text):
+                    continue  # "pause my campaign, not the newsletter": which one is NOT meant
                 clause = replace(clause, intent=previous.intent, confidence=0.7)
             elif previous.step is not None and (step := find_step(clause.text)) is not None:
                 # "approve step 1 and step 2": the same command for another step.
@@ -233,12 +298,16 @@ def _link(clauses: list[Clause]) -> list[Clause]:
         linked.append(clause)
     _borrow_antecedents(linked)
     linked = [c for c in linked if not c.retracted]
+    for clause in linked:
+        if clause.intent in (N.STATUS, N.ETA) and _STATEMENT.match(clause.text):
+            clause.remark = True  # "the api deploy is stuck again, restart it": why, not what
     actionable = [c for c in linked if c.intent not in SOCIAL]
     if actionable:
         linked = [c for c in actionable if not c.remark] or actionable
     elif len(linked) > 1:
         social = [c for c in linked if c.intent is not N.UNKNOWN]
-        linked = social[:1] or linked[:1]
+        thanks = [c for c in social if c.intent is N.THANKS]
+        linked = thanks[:1] or social[:1] or linked[:1]  # "hey, thanks for that": thanks
     merged = _merged(linked)
     # A command without a task takes the one named later: "approve step 3 and resume the crm".
     later: str | None = None
@@ -251,6 +320,14 @@ def _link(clauses: list[Clause]) -> list[Clause]:
         return []
     if all(c.intent is N.UNKNOWN for c in merged):
         return [replace(merged[0], reference=None, step=None, arguments={})]
+    for position in range(len(merged) - 1):
+        if merged[position].text.startswith("before "):
+            # "before you restart the build, show me the logs": the logs come first
+            merged[position], merged[position + 1] = merged[position + 1], merged[position]
+    for clause in merged:
+        if clause.intent in _SUBSCRIPTIONS and clause.step is not None and clause.reference is None:
+            # "tell me when step 3 is done": a step belongs to a task, the one talked about
+            clause.reference = "it"
     return merged
 
 
@@ -261,6 +338,9 @@ def _borrow_antecedents(clauses: list[Clause]) -> None:
         if clause.concrete and (
             clause.intent is not N.UNKNOWN
             or (clause.noun_phrase and not _ASSESSMENT.search(clause.text))
+            or (
+                clause.reference is not None and clause.text == clause.reference
+            )  # "crm, is it done?"
         ):
             antecedent = clause.reference
         elif (

@@ -1,9 +1,10 @@
 """`resolve(reference, candidates)`: which of the speaker's tasks a phrase means.
 
-Signals, strongest first: an id or id prefix (>= 4 hex characters); title words (exact, then
-prefix, then one typo away, all through a word index so a lookup does not scan every title);
-whether the task is active; hints like "old" or "yesterday's". Two candidates that match about
-equally and cannot be told apart by those signals are an ambiguity to ask about, never a guess.
+Signals, strongest first: an id or id prefix (>= 4 hex characters, or 3 after "task"); title
+words (exact, then prefix, then one typo away, all through a word index so a lookup does not
+scan every title); whether the task is active; hints like "old" or "yesterday's". Two
+candidates that match about equally and cannot be told apart by those signals are an
+ambiguity to ask about, never a guess.
 """
 
 from __future__ import annotations
@@ -25,9 +26,11 @@ TIE_MARGIN = 0.25
 #: Share of the phrase's words that must match a title ("payroll export" is not "Café menu
 #: export": half the words naming nothing of ours means it is someone else's task).
 MIN_COVERAGE = 0.6
-EXACT, PREFIX, TYPO, KIND = 1.0, 0.85, 0.8, 0.5
+#: A kind alone ("the app") is just enough to name the one task of that kind.
+EXACT, PREFIX, TYPO, SHORTHAND, STEM, KIND = 1.0, 0.85, 0.8, 0.7, 0.7, MIN_COVERAGE
 
-_HEX = re.compile(r"^#?([0-9a-f]{4,32})$")
+_SHORTHAND = re.compile(r"^[b-df-hj-np-tv-z]{2,5}$")
+_HEX = re.compile(r"^#?([0-9a-f]{3,32})$")
 _WORD = re.compile(r"[a-z0-9]+")
 
 
@@ -105,6 +108,8 @@ class CandidateIndex:
     #: The second halves of compound title words: "site" in "website", "phone" in "cellphone".
     suffixes: dict[str, set[str]]
     variants: dict[str, set[str]]
+    #: Title words by first letter, for shorthand ("rpt", "bld") when nothing else matched.
+    by_initial: dict[str, tuple[str, ...]]
     kinds: dict[str, set[int]]
     by_id: dict[str, int]
     #: (id, position) sorted by id, for id-prefix lookups by bisection.
@@ -142,6 +147,7 @@ class CandidateIndex:
             prefixes=prefixes,
             suffixes=suffixes,
             variants=variants,
+            by_initial=_by_initial(exact),
             kinds=kinds,
             by_id={candidate.id: position for position, candidate in enumerate(tasks)},
             sorted_ids=tuple(sorted((c.id.lower(), p) for p, c in enumerate(tasks))),
@@ -184,7 +190,19 @@ class CandidateIndex:
             for size in range(4, len(word)):
                 add(self.exact.get(word[:size], ()), PREFIX)
         add(self.exact.get(word, ()), EXACT)
+        if not scores and len(word) >= 6:
+            # "migrashun": the first five letters right, the ending typed by ear
+            for title_word in self.prefixes.get(word[:5], ()):
+                if abs(len(title_word) - len(word)) <= 3:
+                    add(self.exact[title_word], STEM)
         return scores
+
+
+def _by_initial(words: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    grouped: dict[str, list[str]] = {}
+    for word in words:
+        grouped.setdefault(word[0], []).append(word)
+    return {initial: tuple(found) for initial, found in grouped.items()}
 
 
 def _within_one_edit(a: str, b: str) -> bool:
@@ -255,8 +273,9 @@ def resolve(
         return ids
 
     matched = _matches(index, content)
-    if not matched and len(content) > 1 and content[-1].endswith("ing"):
-        # "the crm wrapping": a verb typed after the name; try the name alone
+    if not matched and len(content) > 1 and content[-1].endswith(("ing", "ed")):
+        # "the crm wrapping", "the migration knackered": a verb or state typed after the
+        # name; try the name alone
         content = content[:-1]
         matched = _matches(index, content)
     if not matched:
@@ -295,10 +314,36 @@ def resolve(
 def _matches(index: CandidateIndex, content: Sequence[str]) -> dict[int, float]:
     """Candidates whose titles cover enough of `content`, with their scores."""
     totals: dict[int, float] = {}
+    shorthand: list[str] = []
     for word in content:
-        for position, score in index.word_scores(word).items():
+        scores = index.word_scores(word)
+        if not scores and _SHORTHAND.match(word):
+            shorthand.append(word)
+        for position, score in scores.items():
             totals[position] = totals.get(position, 0.0) + score
+    for word in shorthand:
+        if totals:
+            # "sales rpt": a word without vowels shortens a title word of a task the other
+            # words already point at (looked for only there, so no scan of every title)
+            for position in totals:
+                titled = title_words(index.candidates[position].title)
+                if any(_shortens(word, w) for w in titled):
+                    totals[position] += SHORTHAND
+            continue
+        # "rpt status?": shorthand alone, tried against title words with its first letter
+        for title_word in index.by_initial.get(word[0], ()):
+            if _shortens(word, title_word):
+                for position in index.exact[title_word]:
+                    totals[position] = max(totals.get(position, 0.0), SHORTHAND)
     return {p: s for p, s in totals.items() if s >= MIN_COVERAGE * len(content)}
+
+
+def _shortens(short: str, word: str) -> bool:
+    """ "rpt" for "report", "mgmt" for "management": same first letter, letters in order."""
+    if len(word) <= len(short) or word[0] != short[0]:
+        return False
+    rest = iter(word)
+    return all(letter in rest for letter in short)
 
 
 def _id_matches(index: CandidateIndex, words: Sequence[str]) -> Resolution | None:
@@ -308,7 +353,10 @@ def _id_matches(index: CandidateIndex, words: Sequence[str]) -> Resolution | Non
         if match is None:
             continue
         after_task = position > 0 and words[position - 1] in ("task", "id", "job")
-        if not (after_task or any(ch.isdigit() for ch in word)):
+        if not (after_task or any(ch.isdigit() for ch in word)) or (
+            # "task 3f9" and "3f9" are id prefixes; "100" and "add" are not
+            len(word) < 4 and not after_task and word.isdigit()
+        ):
             continue
         found = index.with_id_prefix(word)
         if len(found) == 1:

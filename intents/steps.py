@@ -50,11 +50,12 @@ SPECIAL: dict[str, str] = {
 _NOT_NAMES = frozenset({"each", "every", "a", "that", "one", "same", "whole", "the", "my", "any"})
 
 _NUMBERED = re.compile(
-    r"\bsteps? (?:number |no |#)?(\d{1,3}|" + "|".join(NUMBER_WORDS) + r")\b"
+    r"\b(?:steps?|stages?) (?:number |no |#)?(\d{1,3}|" + "|".join(NUMBER_WORDS) + r")\b"
     r"(?! (?:more|time)\b)"  # "the second step one more time"
 )
-_NAMED = re.compile(r"\b(?:the |this |that )?(\w+) step\b")
-_NAMED_LONG = re.compile(r"\bthe ((?:\w+ ){1,2}\w+) step\b")
+#: "the deploy gate": an approval step is also called a gate.
+_NAMED = re.compile(r"\b(?:the |this |that )?(\w+) (?:step|gate)\b")
+_NAMED_LONG = re.compile(r"\bthe ((?:\w+ ){1,2}\w+) (?:step|gate)\b")
 
 
 def find_step(text: str) -> tuple[StepRef, tuple[int, int]] | None:

@@ -18,7 +18,9 @@ from intents.lexicon import (
     EMOJI_WORDS,
     INFLECTED_VERBS,
     KNOWN_WORDS,
+    LEADING_EMOJI,
     SHORTCODES,
+    STATES_AFTER_IS,
     VOCABULARY,
 )
 
@@ -152,6 +154,11 @@ _NOT_WORD = re.compile(r"[^a-z0-9',;:.!?# ]+")
 _HYPHENATED = re.compile(r"(?<=[a-z])-(?=[a-z])")
 #: "@tasktalk", "<@U0123>": addressing the bot (or someone), not part of the request.
 _MENTION = re.compile(r"<@[^>]*>|(?<![\w.])@[\w.-]+")
+#: Slack's "<https://ci/builds/42|the nightly build>": the label is what was said.
+_LINK = re.compile(r"<[a-z]+:[^|>\s]*(?:\|([^>]*))?>")
+_URL = re.compile(r"\b(?:https?|ftp)://\S+")
+#: Slack's strikethrough, "~cancel~": taken back as it was typed.
+_STRUCK = re.compile(r"~[^~\n]+~")
 #: "reject step 1 - wrong logo": a dash between spaces sets off what follows, like ":".
 _DASH = re.compile(r"(?<=\s)-{1,2}(?=\s)")
 
@@ -190,11 +197,25 @@ def _rejoined(plain: list[str]) -> list[str]:
     return joined
 
 
+#: A command word run into the word after it: "cancelthe", "pausemy".
+_GLUED = re.compile(r"^([a-z]{4,})(the|my|it)$")
 _QUESTION_WORDS = frozenset({"what", "how", "where", "when", "who", "why"})
 
 
 def tokenize(text: str) -> Tokens:
     """Split into words and separator tokens ("," ";" ":" "." "!" "?")."""
+    opening = text.lstrip()
+    for emoji, word in LEADING_EMOJI.items():
+        if opening.startswith(emoji):
+            rest = opening[len(emoji) :]
+            following = fold(rest).split()[:1]
+            if not (following and following[0] in VOCABULARY):  # not "❌ cancel the build"
+                text = word + rest
+            break
+    if "://" in text or "<" in text:
+        text = _URL.sub(" ", _LINK.sub(lambda link: f" {link.group(1) or ''} ", text))
+    if "~" in text:
+        text = _STRUCK.sub(" ", text)  # "~cancel~ pause the campaign": crossed out
     for emoji, word in EMOJI_WORDS.items():
         if emoji in text:
             text = text.replace(emoji, word)
@@ -209,7 +230,8 @@ def tokenize(text: str) -> Tokens:
     text = _NOT_WORD.sub(" ", text)
     text = _SEPARATORS.sub(r" \1 ", text)
     plain: list[str] = []
-    for raw in text.split():
+    raws = text.split()
+    for position, raw in enumerate(raws):
         token = raw.strip("'")
         if not token:
             continue
@@ -222,7 +244,19 @@ def tokenize(text: str) -> Tokens:
             if CONTRACTIONS.get(token) in _QUESTION_WORDS:  # "wat's" -> "what is"
                 plain.extend((CONTRACTIONS[token], "is"))
                 continue
-        plain.append(token.replace("'", ""))
+            after = raws[position + 1] if position + 1 < len(raws) else ""
+            if after in ("been", "gone", "got"):
+                plain.extend((token.replace("'", ""), "has"))  # "crm's been running"
+                continue
+            if after in STATES_AFTER_IS:
+                plain.extend((token.replace("'", ""), "is"))  # "report's ready"
+                continue
+        token = token.replace("'", "")
+        glued = _GLUED.match(token)
+        if glued is not None and glued.group(1) in VOCABULARY:
+            plain.extend(glued.groups())  # "cancelthe api deploy": a space left out
+            continue
+        plain.append(token)
     plain = _rejoined(plain)
     words: list[str] = []
     corrections = 0

@@ -50,7 +50,9 @@ OFF_TOPIC: frozenset[str] = words(
     coffee tea pizza beer music song songs movie movies film game games match score football
     soccer basketball baseball cricket life family kids wife husband mom dad weekend holiday
     holidays vacation stock stocks market bitcoin crypto president election news cup league
-    tournament olympics password laptop computer printer wifi pasta recipe
+    tournament olympics password laptop computer printer wifi pasta recipe meeting meetings
+    standup appointment dentist doctor machine kitchen office place restaurant restaurants pub
+    bar gym bot chatbot
     """
 )
 

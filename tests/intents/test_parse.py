@@ -251,3 +251,22 @@ def test_a_condition_gives_its_event_to_the_subscription() -> None:
     assert intent.name is N.SUBSCRIBE
     assert dict(intent.arguments) == {"channel": "email", "event": "task_failed"}
     assert names("when will the crm be done") == ["eta"]
+
+
+def test_a_subscription_to_a_step_is_about_the_task_talked_about() -> None:
+    (intent,) = parse("tell me when step 3 is done")
+    assert (intent.name, intent.reference) == (N.SUBSCRIBE, "it")
+
+
+def test_chat_markup_is_read_as_the_person_meant_it() -> None:
+    assert only("~cancel~ pause the campaign").name is N.PAUSE
+    assert only("how's <https://ci.example.com/builds/42|the nightly build>").reference == (
+        "the nightly build"
+    )
+    assert only("cancelthe api deploy").reference == "the api deploy"
+
+
+def test_a_remark_before_a_request_gives_way_to_it() -> None:
+    assert names("ugh the api deploy is stuck again, restart it") == ["restart"]
+    assert names("before you restart the build, show me the logs") == ["logs", "restart"]
+    assert names("pause my campaign, not the newsletter") == ["pause"]

@@ -128,3 +128,16 @@ def test_the_second_half_of_a_compound_title_word() -> None:
     assert found("the site") == "site"  # "Deploy website"
     assert found("the phone crm") == "crm"  # "Cellphone Store CRM"
     assert resolve("the port", CANDIDATES).outcome is Outcome.NOT_FOUND  # not "report"
+
+
+def test_three_hex_characters_are_an_id_prefix_after_task_or_with_a_digit() -> None:
+    assert resolve("task 3f9", CANDIDATES).outcome is Outcome.AMBIGUOUS  # two builds
+    assert resolve("3f9", CANDIDATES).outcome is Outcome.AMBIGUOUS
+    assert found("task d4e") == "migration"
+
+
+def test_shorthand_stem_and_kind_name_a_task() -> None:
+    assert found("sales rpt") == "report"  # no vowels: a shortened title word
+    assert found("the migrashun") == "migration"  # right start, ending typed by ear
+    assert found("the app") == "crm"  # the one task of that kind
+    assert resolve("the data move", CANDIDATES).outcome is Outcome.NOT_FOUND
