@@ -591,9 +591,11 @@ def _details(o: Outcome, args: argparse.Namespace) -> bool:
         f"    acknowledged {o.acked}, durable {o.durable}  (measured {o.measured}; stop: {o.stop})"
     )
     others = max(0.0, o.machine_busy - o.server_cpu - o.load_cpu)
+    per_request = o.server_cpu / o.rps * 1e6 if o.rps > 0 else 0.0
     print(
-        f"    CPU: server {o.server_cpu:.2f}, load generator {o.load_cpu:.2f}, "
-        f"other processes {others:.2f}, machine {o.machine_busy:.2f} of {os.cpu_count()}"
+        f"    CPU: server {o.server_cpu:.2f} ({per_request:.0f} µs per request), load generator "
+        f"{o.load_cpu:.2f}, other processes {others:.2f}, machine {o.machine_busy:.2f} of "
+        f"{os.cpu_count()}"
     )
     if o.load_cpu > 0.9 * args.load_procs:
         print(

@@ -12,7 +12,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from bot.http import Handler, error_response
-from engine.accounts import Account, account_for_token, hash_token
+from engine.accounts import Account, account_for_token
 from engine.database import Database
 
 ACCOUNT = web.RequestKey("account", Account)
@@ -28,9 +28,10 @@ class TokenAuthenticator:
         self._cache: dict[str, tuple[float, Account]] = {}
 
     async def account(self, token: str) -> Account | None:
-        digest = hash_token(token)
+        # Keyed by the token itself (it is in memory with every request anyway), so a
+        # cached token costs no hashing; the database only ever sees its SHA-256.
         now = time.monotonic()
-        cached = self._cache.get(digest)
+        cached = self._cache.get(token)
         if cached is not None and cached[0] > now:
             return cached[1]
         async with self._database.read() as conn:
@@ -38,7 +39,7 @@ class TokenAuthenticator:
         if account is not None:
             if len(self._cache) >= _CACHE_LIMIT:
                 self._cache.clear()
-            self._cache[digest] = (now + self._cache_seconds, account)
+            self._cache[token] = (now + self._cache_seconds, account)
         return account
 
 

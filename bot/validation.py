@@ -24,6 +24,8 @@ REPORTABLE_STATUSES = (
     StepStatus.FAILED,
     StepStatus.SKIPPED,
 )
+_REPORTABLE_VALUES = tuple(s.value for s in REPORTABLE_STATUSES)
+_STEP_REPORT_FIELDS = ("status", "progress", "substeps", "error", "at")
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 
 
@@ -71,10 +73,10 @@ def parse_task_plan(body: Any, limits: LimitSettings) -> TaskPlan:
 
 def parse_step_report(body: Any, limits: LimitSettings) -> tuple[StepReport, datetime | None]:
     obj = _object(body, None)
-    _only(obj, ("status", "progress", "substeps", "error", "at"), None)
+    _only(obj, _STEP_REPORT_FIELDS, None)
     status = None
     if obj.get("status") is not None:
-        status = _choice(obj["status"], "status", [s.value for s in REPORTABLE_STATUSES])
+        status = _choice(obj["status"], "status", _REPORTABLE_VALUES)
     progress = None
     if obj.get("progress") is not None:
         progress = _number(obj["progress"], "progress", 0, 100)
@@ -275,7 +277,8 @@ def _object(value: Any, where: str | None) -> dict[str, Any]:
 
 
 def _only(obj: dict[str, Any], allowed: Iterable[str], where: str | None) -> None:
-    allowed = tuple(allowed)
+    if not isinstance(allowed, tuple):
+        allowed = tuple(allowed)
     for key in obj:
         if key not in allowed:
             field = f"{where}.{key}" if where else key
@@ -308,7 +311,8 @@ def _check_string(value: str, field: str, limit: int) -> None:
 
 
 def _choice(value: Any, field: str, options: Iterable[str]) -> str:
-    options = list(options)
+    if not isinstance(options, tuple | list):
+        options = list(options)
     if not isinstance(value, str) or value not in options:
         raise RequestInvalid(field, f"{field} must be one of {', '.join(options)}.")
     return value

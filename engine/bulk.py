@@ -32,9 +32,14 @@ class BulkWrite:
     def insert(
         self, table: Table, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
     ) -> None:
-        if rows:
-            sql = _insert_sql(table.name, columns, self._sqlite)
-            self._driver(sql, self._convert(table, columns, rows))
+        if not rows:
+            return
+        converted = self._convert(table, columns, rows)
+        if self._sqlite:
+            for count, values in _chunks(converted):
+                self._sqlite_statement(_sqlite_insert_sql(table.name, columns, count), values)
+        else:
+            self._driver(_insert_sql(table.name, columns, self._sqlite), converted)
 
     def update(
         self,
@@ -44,9 +49,15 @@ class BulkWrite:
         rows: Sequence[tuple[Any, ...]],
     ) -> None:
         """UPDATE table SET columns WHERE keys; each row holds column values, then keys."""
-        if rows:
-            sql = _update_sql(table.name, columns, keys, self._sqlite)
-            self._driver(sql, self._convert(table, columns, rows))
+        if not rows:
+            return
+        converted = self._convert(table, columns, rows)
+        if self._sqlite:
+            for count, values in _chunks(converted):
+                sql = _sqlite_update_sql(table.name, columns, keys, count)
+                self._sqlite_statement(sql, values)
+        else:
+            self._driver(_update_sql(table.name, columns, keys, self._sqlite), converted)
 
     def then(self, operation: Callable[[Connection], object]) -> None:
         """Any other step, in order with the rest (e.g. a Core statement or a lookup)."""
@@ -58,6 +69,15 @@ class BulkWrite:
 
     def _driver(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
         self._operations.append(lambda conn: conn.exec_driver_sql(sql, rows))
+
+    def _sqlite_statement(self, sql: str, values: list[Any]) -> None:
+        """One statement on the driver's own connection: sqlite3 releases and retakes the
+        GIL around every step, so one step for many rows instead of one per row."""
+
+        def run(conn: Connection) -> None:
+            conn.connection.driver_connection.execute(sql, values)  # type: ignore[union-attr]
+
+        self._operations.append(run)
 
     def _convert(
         self, table: Table, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
@@ -74,6 +94,24 @@ class BulkWrite:
                     values[i] = sqlite_time(values[i])
             converted.append(tuple(values))
         return converted
+
+
+#: Rows per multi-row statement on SQLite: powers of two up to this, so a handful of
+#: statement texts per table and column set stay in the driver's statement cache.
+SQLITE_ROWS_PER_STATEMENT = 64
+
+
+def _chunks(rows: list[tuple[Any, ...]]) -> list[tuple[int, list[Any]]]:
+    """Rows as (row count, flat parameters) chunks of power-of-two sizes, in order."""
+    chunks = []
+    start = 0
+    while start < len(rows):
+        size = SQLITE_ROWS_PER_STATEMENT
+        while size > len(rows) - start:
+            size //= 2
+        chunks.append((size, [v for row in rows[start : start + size] for v in row]))
+        start += size
+    return chunks
 
 
 @lru_cache(maxsize=4096)  # a batch stamps many rows with the same moment
@@ -110,3 +148,28 @@ def _update_sql(table: str, columns: tuple[str, ...], keys: tuple[str, ...], sql
     assignments = ", ".join(f'"{c}" = {m}' for c, m in zip(columns, sets, strict=True))
     conditions = " AND ".join(f'"{k}" = {m}' for k, m in zip(keys, wheres, strict=True))
     return f'UPDATE "{table}" SET {assignments} WHERE {conditions}'
+
+
+@cache
+def _sqlite_insert_sql(table: str, columns: tuple[str, ...], count: int) -> str:
+    """INSERT of `count` rows in one statement (rows keep their order, and their ids)."""
+    names = ", ".join(f'"{c}"' for c in columns)
+    row = "(" + ", ".join("?" * len(columns)) + ")"
+    return f'INSERT INTO "{table}" ({names}) VALUES ' + ", ".join([row] * count)
+
+
+@cache
+def _sqlite_update_sql(
+    table: str, columns: tuple[str, ...], keys: tuple[str, ...], count: int
+) -> str:
+    """UPDATE of `count` rows in one statement: the rows as a VALUES table joined on the
+    keys (UPDATE ... FROM, SQLite 3.33+); keys are unique per batch, so one row each."""
+    values = [f"c{i}" for i in range(len(columns))] + [f"k{i}" for i in range(len(keys))]
+    names = ", ".join(f'"{v}"' for v in values)
+    row = "(" + ", ".join("?" * len(values)) + ")"
+    assignments = ", ".join(f'"{c}" = "v"."c{i}"' for i, c in enumerate(columns))
+    conditions = " AND ".join(f'"{table}"."{k}" = "v"."k{i}"' for i, k in enumerate(keys))
+    return (
+        f'WITH "v" ({names}) AS (VALUES {", ".join([row] * count)}) '
+        f'UPDATE "{table}" SET {assignments} FROM "v" WHERE {conditions}'
+    )

@@ -353,6 +353,8 @@ def _apply_progress(task: TaskState, step: StepState, report: StepReport) -> boo
 
 
 def _check_substep_capacity(step: StepState, reported: tuple[SubstepReport, ...]) -> None:
+    if not reported:
+        return
     known = {s.name for s in step.substeps}
     new = {item.name for item in reported} - known
     if len(known) + len(new) > 100:
@@ -458,7 +460,7 @@ def _cancel(task: TaskState, who: str, at: datetime, changes: ChangeSet) -> None
 def _settle(task: TaskState, at: datetime, changes: ChangeSet, *, quiet: bool = False) -> None:
     """Derive the task status from its steps and announce task-level outcomes."""
     status = derive_task_status(
-        (s.status for s in task.steps),
+        [s.status for s in task.steps],
         paused=task.paused,
         cancelled=task.cancelled_at is not None,
     )

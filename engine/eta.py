@@ -260,8 +260,9 @@ def _live_rate(task: TaskState, now: datetime, fraction: float | None) -> Estima
     seconds = remaining_seconds(task, now, fraction)
     if seconds is None:
         return None
-    return Estimate(
-        seconds,
-        round(seconds * math.exp(-Z90 * PRIOR_SIGMA)),
-        round(seconds * math.exp(Z90 * PRIOR_SIGMA)),
-    )
+    return Estimate(seconds, round(seconds * _LIVE_LOW), round(seconds * _LIVE_HIGH))
+
+
+#: The live-rate range: p10 and p90 of the prior spread around the point.
+_LIVE_LOW = math.exp(-Z90 * PRIOR_SIGMA)
+_LIVE_HIGH = math.exp(Z90 * PRIOR_SIGMA)

@@ -79,6 +79,7 @@ TERMINAL_TASK_STATES = frozenset({T.COMPLETED, T.CANCELLED})
 ACTIVE_STEP_STATES = frozenset({S.RUNNING, S.PAUSED, S.APPROVAL})
 #: Steps that count as fully done for progress.
 DONE_STEP_STATES = frozenset({S.COMPLETED, S.SKIPPED})
+_PENDING_ONLY = frozenset({S.PENDING})
 
 
 def is_legal_step_transition(current: StepStatus, target: StepStatus) -> bool:
@@ -93,17 +94,18 @@ def derive_task_status(
     step_statuses: Iterable[StepStatus], *, paused: bool, cancelled: bool
 ) -> TaskStatus:
     """Task status from its steps (Prefect's state-group idea) and the person's flags."""
-    statuses = list(step_statuses)
     if cancelled:
         return T.CANCELLED
-    if statuses and all(s in DONE_STEP_STATES for s in statuses):
+    # One pass, no generators: this runs after every command on the report path.
+    seen = set(step_statuses)
+    if seen and seen <= DONE_STEP_STATES:
         return T.COMPLETED
-    if S.FAILED in statuses:
+    if S.FAILED in seen:
         return T.FAILED
     if paused:
         return T.PAUSED
-    if S.APPROVAL in statuses:
+    if S.APPROVAL in seen:
         return T.APPROVAL
-    if any(s is not S.PENDING for s in statuses):
+    if seen - _PENDING_ONLY:
         return T.RUNNING
     return T.PENDING

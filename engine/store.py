@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import Connection, Table, bindparam, insert, select, tuple_, update
+from sqlalchemy import Connection, Table, insert, select, tuple_
 
 from engine.bulk import BulkWrite
 from engine.clock import isoformat_z
@@ -30,6 +30,7 @@ from engine.models import (
 from engine.records import StepState, SubstepState, TaskState
 from engine.states import StepStatus, SubstepStatus, TaskStatus
 from engine.statistics import StepStats
+from engine.subscriptions import subscription_version, version_t
 
 tasks_t = cast(Table, Task.__table__)
 steps_t = cast(Table, Step.__table__)
@@ -43,7 +44,6 @@ _STATS_FIELDS = ("count", "weight", "mean_x", "mean_y", "m2_x", "m2_y", "c_xy")
 
 _READ_COUNTER = select(counter_t.c.value).where(counter_t.c.id == 1)
 _LOCK_COUNTER = _READ_COUNTER.with_for_update()
-_SET_COUNTER = update(counter_t).where(counter_t.c.id == 1).values(value=bindparam("value"))
 
 _TASK_FIELDS = (
     "title",
@@ -104,6 +104,23 @@ def lock_event_counter(conn: Connection) -> int:
     """
     query = _LOCK_COUNTER if conn.dialect.name == "postgresql" else _READ_COUNTER
     return int(conn.execute(query).scalar_one())
+
+
+def counter_and_subscriptions(conn: Connection) -> tuple[int, int]:
+    """The event counter (locked, as `lock_event_counter`) and the subscription version,
+    in one cheap statement on SQLite (the write path asks for them every batch)."""
+    if conn.dialect.name != "sqlite":
+        return lock_event_counter(conn), subscription_version(conn)
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    counter, version = driver.execute(_SQLITE_COUNTER_AND_SUBSCRIPTIONS).fetchone()
+    return int(counter), int(version)
+
+
+_SQLITE_COUNTER_AND_SUBSCRIPTIONS = (
+    f'SELECT (SELECT "value" FROM "{counter_t.name}" WHERE "id" = 1), '
+    f'(SELECT "value" FROM "{version_t.name}" WHERE "id" = 1)'
+)
 
 
 def tasks_with_events_between(conn: Connection, after: int, upto: int) -> set[str]:
@@ -290,7 +307,7 @@ def _number_events(bulk: BulkWrite, counter: int, changes: ChangeSet) -> list[Ev
     if not changes.events:
         return []
     last = counter + len(changes.events)
-    bulk.then(lambda conn: conn.execute(_SET_COUNTER, {"value": last}))
+    bulk.update(counter_t, ("value",), ("id",), [(last, 1)])
     events = [
         Event(counter + 1 + i, p.type.value, p.task_id, p.owner_id, p.at, p.data)
         for i, p in enumerate(changes.events)

@@ -33,6 +33,7 @@ from engine.records import TaskState
 from engine.replicas import announce_events
 from engine.statistics import StepStats
 from engine.store import (
+    counter_and_subscriptions,
     ids_for_keys,
     load_step_stats,
     load_tasks,
@@ -125,6 +126,9 @@ class CommandWriter:
         self._stats: dict[tuple[str, str], StepStats] | None = None
         #: Everyone's subscriptions, reloaded when their version row moves.
         self._subscribers = Subscribers(-1, {})
+        #: Whether the last batch found no other process's writes: the next may then
+        #: apply to the cache first and check at write time (one hop instead of two).
+        self._alone = False
         self._clock = clock
         self._max_batch = max_batch
         self._queue: asyncio.Queue[_Item] = asyncio.Queue()
@@ -132,6 +136,7 @@ class CommandWriter:
         #: Called after a commit that wrote notification rows (the dispatcher's doorbell).
         self.on_outbox: Callable[[], None] | None = None
         self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._closing = False
 
     def add_listener(self, listener: EventListener) -> None:
@@ -140,7 +145,13 @@ class CommandWriter:
 
     def start(self) -> None:
         if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="tasktalk-writer")
+            self._begin()
+
+    def _begin(self) -> asyncio.AbstractEventLoop:
+        # Kept for `submit`, which makes a future on it for every command.
+        loop = self._loop = asyncio.get_running_loop()
+        self._task = loop.create_task(self._run(), name="tasktalk-writer")
+        return loop
 
     async def close(self) -> None:
         """Finish what is queued, then stop."""
@@ -155,8 +166,10 @@ class CommandWriter:
     async def submit(self, command: Command) -> Any:
         if self._closing:
             raise RuntimeError("the writer is shutting down")
-        self.start()
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        loop = self._loop if self._task is not None else None
+        if loop is None:
+            loop = self._begin()
+        future: asyncio.Future[Any] = loop.create_future()
         self._queue.put_nowait(_Item(command, future))
         return await future
 
@@ -199,34 +212,74 @@ class CommandWriter:
                 await asyncio.sleep(0.01 * attempt)
 
     async def _commit(self, batch: list[_Item]) -> None:
+        if self._cache_is_enough(batch):
+            try:
+                await self._commit_batch(batch, from_cache=True)
+                return
+            except _CacheStale:
+                pass  # someone else wrote meanwhile: load what changed, then apply again
+        await self._commit_batch(batch, from_cache=False)
+
+    def _cache_is_enough(self, batch: list[_Item]) -> bool:
+        """Whether the batch can start from the cache alone, checked at write time.
+
+        True when the last batch found nobody else writing and every task it touches is
+        cached: then loading first would return nothing, and one hop does the batch.
+        """
+        if not self._alone or self._stats is None or self._subscribers.version < 0:
+            return False
+        for item in batch:
+            command = item.command
+            if command.idempotency_key() is not None:
+                return False
+            for task_id in command.task_ids():
+                if task_id not in self._cache:
+                    return False
+        return True
+
+    async def _commit_batch(self, batch: list[_Item], *, from_cache: bool) -> None:
         """One transaction: load on the database side, apply and prepare here, write there.
 
         The Python work (commands, documents, rows) runs on the event loop; the writer
-        thread only runs SQLite, so the two do not fight over the GIL.
+        thread only runs SQLite, so the two do not fight over the GIL. `from_cache` skips
+        the load: the write step first checks that the counter and the subscriptions are
+        still what the cache was built from, else it raises `_CacheStale` (rolled back).
         """
+        ids = {task_id for item in batch for task_id in item.command.task_ids()}
         try:
             async with self._database.batch() as transaction:
-                ids = {task_id for item in batch for task_id in item.command.task_ids()}
                 keys = {k for item in batch if (k := item.command.idempotency_key()) is not None}
-                counter, ids, tasks, stats, subscribers, changed_elsewhere = await transaction.run(
-                    _load_batch,
-                    ids,
-                    keys,
-                    self._cache_seq,
-                    frozenset(self._cache),
-                    self._stats is not None,
-                    self._subscribers.version,
-                )
-                if subscribers is not None:
-                    self._subscribers = subscribers
-                for task_id in changed_elsewhere:  # other processes wrote these meanwhile
-                    self._cache.pop(task_id, None)
-                if stats is None:
+                if from_cache:
+                    counter = self._cache_seq
+                    tasks = {task_id: self._cache[task_id] for task_id in ids}
                     stats = dict(self._stats or {})
+                else:
+                    (
+                        counter,
+                        ids,
+                        tasks,
+                        loaded_stats,
+                        subscribers,
+                        changed_elsewhere,
+                    ) = await transaction.run(
+                        _load_batch,
+                        ids,
+                        keys,
+                        self._cache_seq,
+                        frozenset(self._cache),
+                        self._stats is not None,
+                        self._subscribers.version,
+                    )
+                    self._alone = counter == self._cache_seq
+                    if subscribers is not None:
+                        self._subscribers = subscribers
+                    for task_id in changed_elsewhere:  # other processes wrote these meanwhile
+                        self._cache.pop(task_id, None)
+                    stats = dict(self._stats or {}) if loaded_stats is None else loaded_stats
+                    for task_id in ids:
+                        if task_id not in tasks and task_id in self._cache:
+                            tasks[task_id] = self._cache[task_id]
                 existing = frozenset(stats)
-                for task_id in ids:
-                    if task_id not in tasks and task_id in self._cache:
-                        tasks[task_id] = self._cache[task_id]
                 by_key = {
                     (t.owner_id, t.idempotency_key): t
                     for t in tasks.values()
@@ -246,7 +299,19 @@ class CommandWriter:
                 if events and not self._database.is_sqlite:
                     # Delivered at commit, to every replica LISTENing: they read the log.
                     writes.then(lambda conn: announce_events(conn, events[-1].seq))
-                await transaction.finish(writes.execute)
+                if from_cache:
+                    await transaction.finish(
+                        _check_then_write, counter, self._subscribers.version, writes.execute
+                    )
+                else:
+                    await transaction.finish(writes.execute)
+        except _CacheStale:
+            # Only the batch's own aggregates hold its (rolled back) changes: drop those
+            # and keep the rest, which the load then refreshes task by task as usual.
+            for task_id in ids:
+                self._cache.pop(task_id, None)
+            self._alone = False
+            raise
         except BaseException:
             self._forget()
             raise
@@ -283,6 +348,24 @@ class CommandWriter:
         self._cache_seq = -1
         self._stats = None
         self._subscribers = Subscribers(-1, {})
+        self._alone = False
+
+
+class _CacheStale(Exception):
+    """Another process wrote since the cache was current: the batch must load first."""
+
+
+def _check_then_write(
+    conn: Connection,
+    counter: int,
+    subscriptions_version: int,
+    write: Callable[[Connection], None],
+) -> None:
+    """The write step of a batch applied to the cache alone: the event counter (locked, as
+    in `_load_batch`) and the subscriptions must not have moved since; then write."""
+    if counter_and_subscriptions(conn) != (counter, subscriptions_version):
+        raise _CacheStale
+    write(conn)
 
 
 @dataclass(frozen=True)
