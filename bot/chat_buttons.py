@@ -7,23 +7,18 @@ without a later attempt offers Restart.
 
 from __future__ import annotations
 
+from importlib import resources
 from typing import Any
+
+import yaml
 
 from adapters.base import Button
 from bot.progress_view import allowed_actions
 
-#: Button captions, as api.md shows them ("Pause"); the message says which task and step.
-LABELS = {
-    "pause": "Pause",
-    "resume": "Resume",
-    "cancel": "Cancel",
-    "restart": "Restart",
-    "retry": "Retry",
-    "skip": "Skip",
-    "approve": "Approve",
-    "reject": "Reject",
-    "dismiss": "No",
-}
+#: Button captions, as api.md shows them ("Pause"); words live in templates/, like the rest.
+LABELS: dict[str, str] = yaml.safe_load(
+    resources.files("templates").joinpath("chat/buttons.yaml").read_text(encoding="utf-8")
+)
 
 
 def button(action: str, task_id: str | None = None, step: int | None = None) -> Button:

@@ -8,6 +8,7 @@ waking the dispatcher only makes it look; retention deletes by age.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -45,37 +46,22 @@ def build_scheduler(
 ) -> AsyncIOScheduler:
     """The scheduler with tasktalk's jobs; start it from a running loop."""
     scheduler = AsyncIOScheduler(timezone="UTC")
-    if notifier is not None and settings.outbox_sweep_seconds > 0:
-        scheduler.add_job(
-            sweep_outbox,
-            "interval",
-            seconds=settings.outbox_sweep_seconds,
-            args=[notifier],
-            id="sweep-outbox",
-            max_instances=1,
-            coalesce=True,
-            replace_existing=True,
-        )
-    if settings.retention_check_seconds > 0:
-        scheduler.add_job(
-            apply_retention,
-            "interval",
-            seconds=settings.retention_check_seconds,
-            args=[service, settings],
-            id="apply-retention",
-            max_instances=1,
-            coalesce=True,
-            replace_existing=True,
-        )
-    if settings.slow_check_seconds > 0:
-        scheduler.add_job(
-            detect_slow_steps,
-            "interval",
-            seconds=settings.slow_check_seconds,
-            args=[service],
-            id="detect-slow-steps",
-            max_instances=1,
-            coalesce=True,
-            replace_existing=True,
-        )
+    jobs: list[tuple[str, float, Callable[..., Awaitable[None]], list[object]]] = [
+        ("apply-retention", settings.retention_check_seconds, apply_retention, [service, settings]),
+        ("detect-slow-steps", settings.slow_check_seconds, detect_slow_steps, [service]),
+    ]
+    if notifier is not None:
+        jobs.insert(0, ("sweep-outbox", settings.outbox_sweep_seconds, sweep_outbox, [notifier]))
+    for job_id, seconds, job, args in jobs:
+        if seconds > 0:  # 0 turns a job off
+            scheduler.add_job(
+                job,
+                "interval",
+                seconds=seconds,
+                args=args,
+                id=job_id,
+                max_instances=1,
+                coalesce=True,
+                replace_existing=True,
+            )
     return scheduler
