@@ -6,6 +6,8 @@ databases from; without it the PostgreSQL variants skip.
 
 from __future__ import annotations
 
+import asyncio
+import atexit
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
@@ -50,31 +52,66 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
 
 
 class scratch_postgres:
-    """Create a throwaway PostgreSQL database and drop it afterwards."""
+    """Create a throwaway PostgreSQL database and drop it afterwards.
 
-    def __init__(self) -> None:
+    `migrated` (the default) copies a template migrated once per test run, which saves
+    running every migration for every test; the migration tests ask for an empty one.
+    """
+
+    _template: str | None = None
+
+    def __init__(self, *, migrated: bool = True) -> None:
         import asyncpg
 
         self._asyncpg = asyncpg
-        base = make_url(normalise_url(os.environ[PG_ENV]))
-        self._admin = base.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._base = make_url(normalise_url(os.environ[PG_ENV]))
+        self._admin = self._base.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._migrated = migrated
         self.name = f"tt_{secrets.token_hex(6)}"
-        self.url = base.set(database=self.name).render_as_string(hide_password=False)
+        self.url = self._url(self.name)
+
+    def _url(self, name: str) -> str:
+        return self._base.set(database=name).render_as_string(hide_password=False)
 
     async def __aenter__(self) -> str:
+        template = await self._migrated_template() if self._migrated else None
         conn = await self._asyncpg.connect(self._admin)
         try:
-            await conn.execute(f'CREATE DATABASE "{self.name}"')
+            copy = f' TEMPLATE "{template}"' if template else ""
+            await conn.execute(f'CREATE DATABASE "{self.name}"{copy}')
         finally:
             await conn.close()
         return self.url
 
     async def __aexit__(self, *_exc: object) -> None:
-        conn = await self._asyncpg.connect(self._admin)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-        finally:
-            await conn.close()
+        await _drop_database(self._admin, self.name)
+
+    async def _migrated_template(self) -> str:
+        if scratch_postgres._template is None:
+            name = f"tt_template_{secrets.token_hex(4)}"
+            conn = await self._asyncpg.connect(self._admin)
+            try:
+                await conn.execute(f'CREATE DATABASE "{name}"')
+            finally:
+                await conn.close()
+            database = open_database(self._url(name))
+            try:
+                await upgrade(database)
+            finally:
+                await database.dispose()
+            scratch_postgres._template = name
+            atexit.register(lambda: asyncio.run(_drop_database(self._admin, name)))
+        return scratch_postgres._template
+
+
+async def _drop_database(admin: str, name: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(admin)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
 
 
 @pytest.fixture

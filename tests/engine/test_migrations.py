@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, text
@@ -11,6 +14,7 @@ from sqlalchemy import Connection, text
 from engine.database import open_database
 from engine.migrate import upgrade
 from engine.models import Base
+from tests.conftest import _backends, scratch_postgres
 
 
 def _diff(connection: Connection) -> list[Any]:
@@ -18,8 +22,18 @@ def _diff(connection: Connection) -> list[Any]:
     return list(compare_metadata(context, Base.metadata))
 
 
-async def test_migrations_match_models_and_rerun_is_a_no_op(database_url: str) -> None:
-    database = open_database(database_url)
+@pytest.fixture(params=_backends())
+async def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """An empty database of each backend (the shared fixture copies a migrated one)."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+        return
+    async with scratch_postgres(migrated=False) as url:
+        yield url
+
+
+async def test_migrations_match_models_and_rerun_is_a_no_op(empty_database_url: str) -> None:
+    database = open_database(empty_database_url)
     try:
         await upgrade(database)
         await upgrade(database)  # a second start finds nothing to do
