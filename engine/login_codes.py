@@ -6,7 +6,6 @@ only their hashes are stored, so a leaked database or log holds nothing that sig
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import datetime, timedelta
 from typing import cast
@@ -14,7 +13,7 @@ from typing import cast
 from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from engine.accounts import create_token, ensure_user
+from engine.accounts import create_token, ensure_user, hash_token
 from engine.models import LoginCode
 from engine.one_time_codes import claim_code
 
@@ -25,10 +24,6 @@ _CODE_BYTES = 24
 MAX_CODE_CHARS = 100
 
 
-def _hash(code: str) -> str:
-    return hashlib.sha256(code.encode("utf-8", "surrogatepass")).hexdigest()
-
-
 async def create_login_code(
     conn: AsyncConnection, name: str, now: datetime, label: str | None = None
 ) -> str:
@@ -37,7 +32,7 @@ async def create_login_code(
     code = secrets.token_urlsafe(_CODE_BYTES)
     await conn.execute(
         insert(codes_t).values(
-            code_hash=_hash(code),
+            code_hash=hash_token(code),
             user_id=account.id,
             label=label,
             expires_at=now + LOGIN_CODE_LIFETIME,
@@ -50,7 +45,7 @@ async def consume_login_code(conn: AsyncConnection, code: str, now: datetime) ->
     """A new API token for the code's user, once; None when unknown, used or expired."""
     if not code or len(code) > MAX_CODE_CHARS:
         return None
-    found = await claim_code(conn, codes_t, _hash(code), now, codes_t.c.label)
+    found = await claim_code(conn, codes_t, hash_token(code), now, codes_t.c.label)
     if found is None:
         return None  # unknown, used, expired, or the same link opened twice at once
     return await create_token(conn, str(found[1]), now, found[2] or "web sign-in link")
