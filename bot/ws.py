@@ -20,6 +20,7 @@ import orjson
 from aiohttp import WSCloseCode, web
 
 from bot.auth import current_account
+from bot.cross_origin import origin_allowed
 from bot.http import error_response
 from bot.keys import HUB, SERVICE, SETTINGS
 from bot.validation import RequestInvalid
@@ -265,6 +266,4 @@ def _origin_allowed(request: web.Request, allowed: tuple[str, ...]) -> bool:
     origin = request.headers.get("Origin")
     if origin is None:
         return True  # not a browser; the token is the proof
-    if origin in allowed or "*" in allowed:
-        return True
-    return urlsplit(origin).netloc == request.host
+    return origin_allowed(origin, allowed) or urlsplit(origin).netloc == request.host
