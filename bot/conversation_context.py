@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -50,6 +50,8 @@ class ConversationContext:
     pending: PendingQuestion | None = None
     #: The newest event seq the person had seen when they last asked what changed.
     changes_seen: int | None = None
+    #: The JSON it was loaded from, so an unchanged context is not written back.
+    stored: str | None = field(default=None, compare=False)
 
 
 class ConversationContexts:
@@ -74,10 +76,17 @@ class ConversationContexts:
 
     async def load(self, key: str) -> ConversationContext:
         stored = await self._service.conversation_state(key)
-        return ConversationContext() if stored is None else _context(orjson.loads(stored))
+        context = ConversationContext() if stored is None else _context(orjson.loads(stored))
+        context.stored = stored
+        return context
 
     async def save(self, key: str, context: ConversationContext) -> None:
-        await self._service.save_conversation_state(key, orjson.dumps(_document(context)).decode())
+        """Write the context back, unless the message changed nothing in it (most status
+        questions about the same task): no write transaction for a read-only message."""
+        state = orjson.dumps(_document(context)).decode()
+        if state != context.stored:
+            await self._service.save_conversation_state(key, state)
+            context.stored = state
 
 
 def _document(context: ConversationContext) -> dict[str, Any]:
