@@ -36,7 +36,7 @@ from engine.clock import Clock
 from engine.database import Database
 from engine.outbox import DEAD, DELIVERED, DROPPED, PENDING, Delivery, Outcome
 from engine.service import TaskService
-from engine.subscriptions import Subscription, subscriptions_of
+from engine.subscriptions import Subscription, subscriptions_by_user
 
 log = logging.getLogger(__name__)
 
@@ -158,9 +158,7 @@ class Notifier:
             events = await queries.events_by_seq(
                 conn, (d.event_seq for d in claimed if d.kind == "message")
             )
-            subscriptions = {
-                user: await subscriptions_of(conn, user) for user in {d.user_id for d in claimed}
-            }
+            subscriptions = await subscriptions_by_user(conn, (d.user_id for d in claimed))
         return RoundContext(events, subscriptions, {})
 
     async def _deliver(self, row: Delivery, token: str, context: RoundContext) -> Outcome:

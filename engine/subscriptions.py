@@ -6,6 +6,7 @@ them; people set them over the API and from chat ("email me when the CRM finishe
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -140,6 +141,23 @@ async def subscriptions_of(
         query = query.where(subscriptions_t.c.task_id == task_id)
     query = query.order_by(subscriptions_t.c.channel, subscriptions_t.c.task_id)
     return [_subscription(row) for row in await conn.execute(query)]
+
+
+async def subscriptions_by_user(
+    conn: AsyncConnection, user_ids: Iterable[int]
+) -> dict[int, list[Subscription]]:
+    """Several users' subscriptions in one query (a dispatcher round's recipients)."""
+    wanted = sorted(set(user_ids))
+    found: dict[int, list[Subscription]] = {user: [] for user in wanted}
+    if wanted:
+        query = (
+            select(subscriptions_t)
+            .where(subscriptions_t.c.user_id.in_(wanted))
+            .order_by(subscriptions_t.c.channel, subscriptions_t.c.task_id)  # as subscriptions_of
+        )
+        for row in await conn.execute(query):
+            found[row.user_id].append(_subscription(row))
+    return found
 
 
 def subscription_version(conn: Connection) -> int:
