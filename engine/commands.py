@@ -24,6 +24,7 @@ from engine.errors import (
 )
 from engine.events import ChangeSet, EventType, HistoryRow, LogLine, PendingEvent, StepDuration
 from engine.progress import control_for, step_event_fields, task_event_fields
+from engine.progress_curve import observe as observe_curve
 from engine.records import StepState, SubstepState, TaskState
 from engine.states import (
     ACTIVE_STEP_STATES,
@@ -145,6 +146,8 @@ def report_step(
         _move_step(task, step, target, at, changes, error=report.error)
     elif progress_changed:
         _event(task, EventType.PROGRESS, at, changes, step)
+    if progress_changed and step.status is S.RUNNING:
+        _follow_curve(step, at)
     if status_changes or progress_changed:
         step_touched(task, step, at, changes)
     _settle(task, at, changes)
@@ -235,6 +238,7 @@ def retry(task: TaskState, order: int, who: str, at: datetime, changes: ChangeSe
     step.approval_requested_at = step.decided_at = None
     step.decided_by = step.decision = None
     step.paused_ms = step.approval_wait_ms = 0
+    step.curve = None
     for substep in step.substeps:
         substep.status = SubstepStatus.PENDING
         task.touch_substep(step, substep)
@@ -352,6 +356,13 @@ def _apply_progress(task: TaskState, step: StepState, report: StepReport) -> boo
     return changed
 
 
+def _follow_curve(step: StepState, at: datetime) -> None:
+    """Add where the step now stands to its progress curve (for the estimate)."""
+    active_ms = step_active_ms(step, at)
+    if active_ms:
+        step.curve = observe_curve(step.curve, step.progress / 100.0, active_ms / 1000.0)
+
+
 def _check_substep_capacity(step: StepState, reported: tuple[SubstepReport, ...]) -> None:
     if not reported:
         return
@@ -390,6 +401,7 @@ def _move_step(
     if target in (S.RUNNING, S.PAUSED) and previous in (S.PENDING, S.FAILED, S.APPROVAL):
         if step.started_at is None or previous is S.FAILED:
             step.started_at = at
+            step.curve = None
         step.finished_at = None
         step.error = None
         if target is S.PAUSED:

@@ -6,7 +6,8 @@ step's prior is the lognormal its (kind, key) statistics predict at the task's c
 given how much slower or faster its completed steps ran than their priors.
 
 The running step's whole length D has that prior, mixed with a much wider one for the
-runs that go wrong (stalls, retries); its observed rate (elapsed / progress, a noisier
+runs that go wrong (stalls, retries); its observed rate (elapsed / progress, bent by the
+shape its progress curve has shown so far: `engine.progress_curve`; a noisier
 guide the less progress there is) updates both, and D is conditioned on D > elapsed: the
 remainder is D - elapsed. So a step that has outlasted its usual runs, or stands still,
 expects more time the longer it takes, not "any moment now". The parts are summed as one
@@ -24,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from engine.progress_curve import ProgressCurve, length_guess
 from engine.records import StepState, TaskState
 from engine.states import DONE_STEP_STATES, StepStatus, TaskStatus
 from engine.statistics import (
@@ -48,10 +50,6 @@ PACE_SIGMA = 0.2
 #: A finished step's residual counts at most this many of its own spreads, so one
 #: outlier or stall does not set the pace alone (winsorised).
 PACE_CLIP = 2.0
-#: Spread of the log-error of elapsed / progress as a guess at a step's length, per unit
-#: of -log(progress): progress is not linear in time, and the error grows with how far
-#: the rate is extrapolated (none at 100%, a lot at 5%).
-RATE_SIGMA = 0.25
 #: Smallest spread kept in any part, so a ratio never becomes a certainty.
 MIN_SIGMA = 0.02
 #: Share of runs that go wrong (stall, retry, a much bigger input) and how much wider
@@ -59,6 +57,8 @@ MIN_SIGMA = 0.02
 #: winsorise such runs away, so the estimate adds them back here.
 TROUBLE_RATE = 0.1
 TROUBLE_SIGMA = 1.0
+#: What the troubled runs add to a pending step's log-variance (their share of the mix).
+TROUBLE_VARIANCE = TROUBLE_RATE * TROUBLE_SIGMA**2
 #: The remainder is matched to a lognormal at these quantiles (median and p90).
 _LEVELS = (0.5, 0.9)
 
@@ -141,11 +141,6 @@ def _own_variance(prior: LogNormal) -> float:
     return max(variance - PACE_SIGMA**2, variance / 4.0, MIN_SIGMA**2)
 
 
-def _rate_noise(progress: float) -> float:
-    """Log-variance of elapsed / progress as a guess at a step's whole length."""
-    return max((RATE_SIGMA * math.log(progress)) ** 2, MIN_SIGMA**2)
-
-
 def _remaining_parts(
     task: TaskState, now: datetime, stats: StatsLookup
 ) -> tuple[float, LogNormal | None] | None:
@@ -153,9 +148,11 @@ def _remaining_parts(
     a prior (use the live rate) or a step has neither a prior nor a rate to go on.
 
     The task's pace is the posterior of a per-task log-factor (prior N(0, PACE_SIGMA^2))
-    given its completed steps' residuals r = pace + own noise (variance v): mean
-    sum(r / v) / (1 / PACE_SIGMA^2 + sum(1 / v)). Residuals are winsorised at PACE_CLIP
-    spreads, so one stall or outlier does not set the pace alone.
+    given residuals r = log(seconds) - prior log-median = pace + noise of variance v:
+    mean sum(r / v) / (1 / PACE_SIGMA^2 + sum(1 / v)). Finished steps give one each. A
+    running step's own length uses that pace; the pending steps' also count the running
+    step's rate, the freshest sign of how this task is going (counted once: not for the
+    step it came from).
     """
     if not stats:
         return None
@@ -168,15 +165,13 @@ def _remaining_parts(
             done = step_prior(task, step, stats) if active_ms else None
             if done is not None and active_ms:
                 own = _own_variance(done)
-                limit = PACE_CLIP * math.sqrt(own)
-                residual = math.log(active_ms / 1000.0) - done.mu
-                weighted += max(-limit, min(limit, residual)) / own
+                weighted += _evidence(math.log(active_ms / 1000.0) - done.mu, own)
                 precision += 1.0 / own
         elif step.status not in DONE_STEP_STATES:
             unfinished.append((step, step_prior(task, step, stats)))
     if all(prior is None for _, prior in unfinished):
         return None
-    pace, pace_variance = weighted / precision, 1.0 / precision
+    finished_pace, finished_variance = weighted / precision, 1.0 / precision
     fixed = 0.0
     parts: list[LogNormal] = []
     pending: list[LogNormal] = []
@@ -191,34 +186,71 @@ def _remaining_parts(
         own = _own_variance(prior)
         elapsed = (step_active_ms(step, now) or 0) / 1000.0
         if elapsed <= 0.0 and progress <= 0.0:
-            # The usual runs mixed with the troubled ones, matched in log-mean and -variance.
-            spread = math.sqrt(own + TROUBLE_RATE * TROUBLE_SIGMA**2)
-            pending.append(LogNormal(prior.mu + pace, spread))
+            pending.append(prior)
             continue
-        length = LogNormal(prior.mu + pace, math.sqrt(own + pace_variance))
-        parts.append(step_remainder(length, elapsed, progress))
+        length = LogNormal(prior.mu + finished_pace, math.sqrt(own + finished_variance))
+        if elapsed > 0.0 and progress > 0.0:
+            guess = _guess(step.curve, elapsed, progress)
+            parts.append(_remainder(length, elapsed, progress, guess))
+            variance = own + guess[1]
+            weighted += _evidence(guess[0] - prior.mu, variance)
+            precision += 1.0 / variance
+        else:
+            parts.append(_remainder(length, elapsed, progress, None))
     if pending:
-        together = sum_of_lognormals(pending)
+        shift, shift_variance = weighted / precision, 1.0 / precision
+        # The usual runs mixed with the troubled ones, matched in log-mean and -variance.
+        together = sum_of_lognormals(
+            [
+                LogNormal(prior.mu + shift, math.sqrt(_own_variance(prior) + TROUBLE_VARIANCE))
+                for prior in pending
+            ]
+        )
         # The pace is shared by all pending steps, so its doubt does not average out.
-        parts.append(LogNormal(together.mu, math.hypot(together.sigma, math.sqrt(pace_variance))))
+        parts.append(LogNormal(together.mu, math.hypot(together.sigma, math.sqrt(shift_variance))))
     return fixed, (sum_of_lognormals(parts) if parts else None)
 
 
-def step_remainder(length: LogNormal, elapsed: float, progress: float) -> LogNormal:
+def _evidence(residual: float, variance: float) -> float:
+    """A residual's term r / v in the pace's mean, winsorised at PACE_CLIP spreads so one
+    stall or outlier does not set the pace alone."""
+    limit = PACE_CLIP * math.sqrt(variance)
+    return max(-limit, min(limit, residual)) / variance
+
+
+def step_remainder(
+    length: LogNormal, elapsed: float, progress: float, curve: ProgressCurve | None = None
+) -> LogNormal:
     """Seconds a started step has left, as a lognormal matched at its median and p90.
 
     `length` is the prior of its whole duration D, mixed with a wider one for troubled
-    runs; the rate guess elapsed / progress updates both (normal in logs), then D is
+    runs; the guess its progress curve gives (`engine.progress_curve`: elapsed / progress
+    bent by the curve's shape so far) updates both (normal in logs), then D is
     conditioned on D > elapsed and the remainder is D - elapsed. Past its usual runs
     only troubled ones survive, so the remainder grows with the time already taken
     instead of shrinking to "any moment now".
     """
+    guess = _guess(curve, elapsed, progress) if progress > 0.0 and elapsed > 0.0 else None
+    return _remainder(length, elapsed, progress, guess)
+
+
+def _guess(curve: ProgressCurve | None, elapsed: float, progress: float) -> tuple[float, float]:
+    """The progress curve's guess at log D, its variance kept above MIN_SIGMA^2 (at 100%
+    done it would be 0: a ratio is never a certainty)."""
+    guess, noise = length_guess(curve, elapsed, progress)
+    return guess, max(noise, MIN_SIGMA**2)
+
+
+def _remainder(
+    length: LogNormal, elapsed: float, progress: float, guess: tuple[float, float] | None
+) -> LogNormal:
+    """`step_remainder` given the progress's guess at log D and its variance, if any."""
     variance = length.sigma**2
     parts = [(1.0 - TROUBLE_RATE, length.mu, variance)]
     if TROUBLE_RATE > 0.0:
         parts.append((TROUBLE_RATE, length.mu, variance + TROUBLE_SIGMA**2))
-    if progress > 0.0 and elapsed > 0.0:
-        parts = _observe_rate(parts, math.log(elapsed / progress), _rate_noise(progress))
+    if guess is not None:
+        parts = _observe_rate(parts, guess[0], guess[1])
     mixture = [(w, mu, max(math.sqrt(v), MIN_SIGMA)) for w, mu, v in parts]
     if elapsed <= 0.0:  # nothing to condition on: the usual runs' share of the step left
         _, mu, sigma = mixture[0]

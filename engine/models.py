@@ -133,6 +133,8 @@ class Step(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: The attempt whose `step_slow` event was sent (once per attempt).
     slow_attempt: Mapped[int | None] = mapped_column(Integer)
+    #: This attempt's progress curve (`engine.progress_curve`), encoded; None before it has one.
+    progress_curve: Mapped[str | None] = mapped_column(Text)
 
 
 class StepStat(Base):

@@ -12,6 +12,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any, TypeVar
 
+from engine.progress_curve import ProgressCurve
 from engine.states import StepStatus, SubstepStatus, TaskStatus
 
 _Slotted = TypeVar("_Slotted")
@@ -52,6 +53,8 @@ class StepState:
     decision: str | None = None
     #: The attempt for which `step_slow` was announced, so it is announced once per attempt.
     slow_attempt: int | None = None
+    #: How this attempt's progress has grown with its working time, for the estimate.
+    curve: ProgressCurve | None = None
     substeps: list[SubstepState] = field(default_factory=list)
     #: Column values as last loaded or saved, so only changed columns are written.
     saved_image: dict[str, Any] | None = field(default=None, repr=False, compare=False)

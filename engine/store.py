@@ -27,6 +27,7 @@ from engine.models import (
     TaskLog,
     TaskProgress,
 )
+from engine.progress_curve import ProgressCurve
 from engine.records import StepState, SubstepState, TaskState
 from engine.states import StepStatus, SubstepStatus, TaskStatus
 from engine.statistics import StepStats
@@ -155,6 +156,8 @@ def _assemble(conn: Connection, task_rows: Sequence[Any]) -> dict[str, TaskState
         image = {name: row[name] for name in _STEP_FIELDS}
         step = StepState(order=row["step_order"], **image)
         step.status = StepStatus(image["status"])
+        curve = image["progress_curve"] = row["progress_curve"]
+        step.curve = None if curve is None else ProgressCurve.decode(curve)
         step.saved_image = image
         steps[row["task_id"]].append(step)
     substep_rows = (
@@ -328,8 +331,10 @@ def _task_image(task: TaskState) -> dict[str, Any]:
 
 
 def _step_image(step: StepState) -> dict[str, Any]:
+    """The step row's column values as the database holds them."""
     image = {name: getattr(step, name) for name in _STEP_FIELDS}
     image["status"] = str(step.status)
+    image["progress_curve"] = None if step.curve is None else step.curve.encode()
     return image
 
 

@@ -392,3 +392,21 @@ def test_statistics_winsorise_an_outlier_once_they_know_the_step() -> None:
     assert math.exp(clipped) < 6000 / 3
     # Fewer than ten runs: every run counts as it is (the two-pass formulas hold).
     assert history(100, 20, 6000).mean_y == pytest.approx(math.log(100 * 20 * 6000) / 3)
+
+
+def test_a_running_step_going_slow_expects_slower_steps_ahead() -> None:
+    # As above, but step a is still running, at 100% after 60 s (1.5x its prior): its rate
+    # is as good as a finished step's (noise floor MIN_SIGMA^2), so step b moves by the
+    # same pace weight: 91 s for b, plus about a second that a may still need.
+    stats = {("app", "a"): history(40, 40, 40, 40), ("app", "b"): history(80, 80, 80, 80)}
+    own = 0.125 - 0.04
+    rate = own + eta.MIN_SIGMA**2
+    weight = (1 / rate) / (1 / 0.04 + 1 / rate)
+    running = step(1, "a", S.RUNNING, progress=100.0, started_at=START)
+    found = estimate(task(running, step(2, "b")), at(60), stats)
+    assert round(80 * 1.5**weight) == 91
+    assert found is not None and found.seconds == 92
+    # A step that keeps to its prior leaves the pending ones alone: 80 s, plus that second.
+    on_time = step(1, "a", S.RUNNING, progress=100.0, started_at=START)
+    found = estimate(task(on_time, step(2, "b")), at(40), stats)
+    assert found is not None and found.seconds == 81
