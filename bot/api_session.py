@@ -6,21 +6,17 @@ command prints one clear line instead of a traceback.
 
 from __future__ import annotations
 
-import asyncio
-import errno
-import os
-import re
 from types import TracebackType
 from typing import Any
 
 import aiohttp
 import orjson
 
+from bot.client.reasons import why_unreachable
 from bot.client_options import ClientOptions, ClientProblem
 
 REQUEST_SECONDS = 15.0
 HEARTBEAT_SECONDS = 20.0
-_ERRNO = re.compile(r"\[Errno (\d+)\]")
 
 
 class ApiRefused(ClientProblem):
@@ -118,21 +114,4 @@ class ApiSession:
         return ApiRefused(self.server, status, code, message)
 
     def _unreachable(self, error: BaseException) -> ClientProblem:
-        return ClientProblem("unreachable", server=self.server, reason=_reason(error))
-
-
-def _reason(error: BaseException) -> str:
-    """The operating system's words for why a connection failed, lower-cased."""
-    if isinstance(error, asyncio.TimeoutError | TimeoutError):
-        return os.strerror(errno.ETIMEDOUT).lower()
-    cause = getattr(error, "os_error", error)
-    if isinstance(cause, OSError):
-        if cause.errno is not None and cause.errno > 0:
-            return os.strerror(cause.errno).lower()
-        if cause.strerror:
-            return cause.strerror.lower()
-    text = str(error) or type(error).__name__
-    numbered = _ERRNO.search(text)  # "Multiple exceptions: [Errno 111] ..." (IPv6 and IPv4)
-    if numbered:
-        return os.strerror(int(numbered.group(1))).lower()
-    return text[:1].lower() + text[1:]
+        return ClientProblem("unreachable", server=self.server, reason=why_unreachable(error))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import errno
 import json
 import os
 import random
@@ -24,6 +23,7 @@ from bot.client.errors import (
     TaskTalkError,
     _NoAnswer,
 )
+from bot.client.reasons import why_unreachable
 from bot.client.task import AsyncTask
 from bot.client.wire import RETRY_STATUSES, StepSpec, error_field
 
@@ -190,7 +190,7 @@ class AsyncTaskClient:
         except TimeoutError:
             raise self._failed(f"no answer within {self.timeout:g} s") from None
         except aiohttp.ClientConnectorError as error:
-            raise self._failed(_os_reason(error.os_error)) from None
+            raise self._failed(why_unreachable(error.os_error)) from None
         except aiohttp.ServerDisconnectedError:
             raise self._failed("the connection closed before an answer") from None
         except aiohttp.ClientError as error:
@@ -216,15 +216,6 @@ class AsyncTaskClient:
     def _failed(self, reason: str) -> _NoAnswer:
         self.unreachable = reason
         return _NoAnswer(reason)
-
-
-def _os_reason(error: OSError) -> str:
-    if error.errno is not None and error.errno > 0:
-        return os.strerror(error.errno).lower()
-    text = str(error)
-    if f"[Errno {errno.ECONNREFUSED}]" in text:  # every address of a name refused
-        return os.strerror(errno.ECONNREFUSED).lower()
-    return (error.strerror or text or type(error).__name__).lower()
 
 
 def _hint(reason: str) -> str:
