@@ -15,15 +15,10 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from adapters.base import Button, ChannelError, OutgoingMessage
-from adapters.telegram import (
-    COMMANDS,
-    FloodControl,
-    TelegramChannel,
-    conversation_text,
-    decode_button,
-    encode_button,
-)
+from adapters.telegram import TelegramChannel
+from adapters.telegram_flood import FloodControl
 from adapters.telegram_html import split_html, truncate_html, units
+from adapters.telegram_wire import COMMANDS, conversation_text, decode_button, encode_button
 from bot.app import build_app
 from bot.chat_gateway import ChatGateway
 from bot.conversation import Conversation
