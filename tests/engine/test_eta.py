@@ -12,6 +12,8 @@ from engine import eta
 from engine.accounts import ensure_user
 from engine.commands import StepPlan, StepReport, TaskPlan
 from engine.eta import Estimate, estimate, remaining_seconds
+from engine.progress_curve import length_guess
+from engine.progress_curve import observe as observe_curve
 from engine.records import StepState, TaskState
 from engine.states import StepStatus, TaskStatus
 from engine.statistics import Z90, StepStats, observe, predict
@@ -142,6 +144,34 @@ def test_a_step_past_its_usual_length_is_the_lognormal_survivor(
     median = _survivor(math.log(60), sigma, 200, 0.5) - 200
     high = _survivor(math.log(60), sigma, 200, 0.9) - 200
     assert found == Estimate(round(median), round(median**2 / high), round(high))
+
+
+def test_a_step_whose_progress_slows_down_expects_more_time_than_its_snapshot(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # History: 90 s and 110 s. Half done after 25 s, a snapshot reads 50 s in all; the
+    # reports (20% at 4 s, 35% at 12.25 s, 50% at 25 s: progress = (t / 100) ** 0.5) read
+    # 25 * 2 ** b. Each guess is weighed against the prior in logs by its precision; the
+    # step is far from its usual length, so having run 25 s moves the median by < 1 s.
+    monkeypatch.setattr(eta, "TROUBLE_RATE", 0.0)
+    stats = history(90, 110)
+    prior = predict(stats, None)
+    now = at(25)
+    running = step(1, "build", S.RUNNING, progress=50.0, started_at=START)
+    found = {}
+    for name, curve in (
+        ("snapshot", None),
+        ("bent", observe_curve(observe_curve(None, 0.2, 4), 0.35, 12.25)),
+    ):
+        running.curve = observe_curve(curve, 0.5, 25.0)
+        found[name] = estimate(task(running), now, {("app", "build"): stats})
+        guess, noise = length_guess(running.curve, 25.0, 0.5)
+        variance = prior.sigma**2
+        length = math.exp((prior.mu * noise + guess * variance) / (noise + variance))
+        assert found[name].seconds == pytest.approx(length - 25, abs=1)
+    assert found["snapshot"].seconds == 29
+    assert found["bent"].seconds == 58  # 83 s in all: b = 1.73 (truly 2) from 3 points
+    assert found["bent"].low <= 58 <= found["bent"].high
 
 
 def test_a_paused_step_is_not_a_stalled_one() -> None:

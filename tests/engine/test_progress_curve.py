@@ -7,16 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from engine import eta, queries
+from engine import queries
 from engine.accounts import ensure_user
 from engine.commands import StepPlan, StepReport, TaskPlan
-from engine.eta import estimate
 from engine.progress_curve import ProgressCurve, length_guess, observe, slope
-from engine.records import StepState, TaskState
 from engine.service import TaskService
-from engine.states import StepStatus, TaskStatus
-from engine.statistics import observe as observe_stats
-from engine.statistics import predict
+from engine.states import StepStatus
 from engine.writer import CommandWriter
 from tests.conftest import Engine
 
@@ -81,50 +77,6 @@ def test_the_stored_text_round_trips_exactly() -> None:
     curve = curve_of((0.1, 3.0), (0.37, 11.5), (0.6, 20.25))
     assert curve is not None
     assert ProgressCurve.decode(curve.encode()) == curve
-
-
-# --- what the estimate makes of it ----------------------------------------------------
-
-
-def _task(step: StepState) -> TaskState:
-    return TaskState(
-        id="t1",
-        owner_id=1,
-        title="Build",
-        kind="app",
-        complexity_tables=None,
-        complexity_class=None,
-        status=TaskStatus.RUNNING,
-        created_at=START,
-        updated_at=START,
-        steps=[step],
-        started_at=START,
-    )
-
-
-def test_a_step_whose_progress_slows_down_expects_more_time_than_its_snapshot(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # History: 90 s and 110 s. Half done after 25 s, a snapshot reads 50 s in all; the
-    # reports (20% at 4 s, 35% at 12.25 s, 50% at 25 s: progress = (t / 100) ** 0.5) read
-    # 25 * 2 ** b. Each guess is weighed against the prior in logs by its precision; the
-    # step is far from its usual length, so having run 25 s moves the median by < 1 s.
-    monkeypatch.setattr(eta, "TROUBLE_RATE", 0.0)
-    history = observe_stats(observe_stats(None, None, 90.0), None, 110.0)
-    prior = predict(history, None)
-    now = START + timedelta(seconds=25)
-    running = StepState(1, "build", "build", status=S.RUNNING, progress=50.0, started_at=START)
-    found = {}
-    for name, curve in (("snapshot", None), ("bent", curve_of((0.2, 4), (0.35, 12.25)))):
-        running.curve = observe(curve, 0.5, 25.0)
-        found[name] = estimate(_task(running), now, {("app", "build"): history})
-        guess, noise = length_guess(running.curve, 25.0, 0.5)
-        variance = prior.sigma**2
-        length = math.exp((prior.mu * noise + guess * variance) / (noise + variance))
-        assert found[name].seconds == pytest.approx(length - 25, abs=1)
-    assert found["snapshot"].seconds == 29
-    assert found["bent"].seconds == 58  # 83 s in all: b = 1.73 (truly 2) from 3 points
-    assert found["bent"].low <= 58 <= found["bent"].high
 
 
 # --- the commands keep it, the database keeps it ------------------------------------------
