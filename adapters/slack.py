@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import re
 import secrets
@@ -29,14 +28,14 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from adapters.base import Button, ChannelCapabilities, ChannelError, MessageRef, OutgoingMessage
+from adapters.base import ChannelCapabilities, ChannelError, MessageRef, OutgoingMessage
 from adapters.slack_blocks import (
     MAX_SECTIONS,
     SECTION_CHARS,
     content,
     decision,
 )
-from bot.chat_gateway import ChatGateway, ChatIdentity
+from bot.chat_gateway import ChatGateway
 from bot.chat_text import Format
 from bot.settings import SlackSettings
 
@@ -47,6 +46,13 @@ try:
     from slack_bolt.response import BoltResponse
     from slack_sdk.errors import SlackApiError, SlackClientError
     from slack_sdk.web.async_client import AsyncWebClient
+
+    from adapters.slack_wire import (
+        channel_error,
+        chat_identity,
+        conversation_text,
+        decode_button,
+    )
 except ImportError as error:  # pragma: no cover - depends on what is installed
     raise ImportError(
         'The Slack channel needs slack-bolt: pip install "tasktalk[slack]"'
@@ -59,12 +65,6 @@ SEEN_EVENTS = 10_000
 STOP_SECONDS = 10.0  # how long stop() lets replies in flight finish
 _ACTION_ID = re.compile(r"^tasktalk:")
 _DECISIONS = frozenset({"approve", "reject"})
-#: Slack errors worth trying again; any other `ok: false` is a request Slack will refuse
-#: again (channel_not_found, not_in_channel, invalid_auth, msg_too_long, ...).
-_TRANSIENT = frozenset(
-    {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
-)
-_LINK = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
 
 
 class SlackStartError(RuntimeError):
@@ -220,7 +220,7 @@ class SlackChannel:
         try:
             response = await call(**{k: v for k, v in params.items() if v is not None})
         except SlackApiError as error:
-            raise _api_error(method, error) from None
+            raise channel_error(method, error) from None
         except SlackClientError as error:
             raise ChannelError(f"Slack {method}: {error}", permanent=True) from None
         except (aiohttp.ClientError, TimeoutError, OSError) as error:
@@ -253,10 +253,10 @@ class SlackChannel:
 
     async def _on_mention(self, event: dict[str, Any], context: AsyncBoltContext) -> None:
         with self._tracked():
-            who = _identity(context, event.get("channel"))
+            who = chat_identity(context, event.get("channel"))
             if who is None:
                 return
-            text = _typed(event.get("text") or "", context.bot_user_id)
+            text = conversation_text(event.get("text") or "", context.bot_user_id)
             replies = await self._gateway.message(who, text, Format.SLACK)
             await self._reply(who.chat, replies, event.get("thread_ts"))
 
@@ -265,10 +265,10 @@ class SlackChannel:
         if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
             return
         with self._tracked():
-            who = _identity(context, event.get("channel"))
+            who = chat_identity(context, event.get("channel"))
             if who is None:
                 return
-            text = _typed(event.get("text") or "", context.bot_user_id)
+            text = conversation_text(event.get("text") or "", context.bot_user_id)
             replies = await self._gateway.message(who, text, Format.SLACK)
             await self._reply(who.chat, replies, event.get("thread_ts"))
 
@@ -281,10 +281,10 @@ class SlackChannel:
     ) -> None:
         await ack()
         with self._tracked():
-            who = _identity(context, command.get("channel_id"), command.get("user_name") or "")
+            who = chat_identity(context, command.get("channel_id"), command.get("user_name") or "")
             if who is None:
                 return
-            text = _typed(command.get("text") or "", context.bot_user_id) or "help"
+            text = conversation_text(command.get("text") or "", context.bot_user_id) or "help"
             for reply in await self._gateway.message(who, text, Format.SLACK):
                 try:
                     await self._post(who.chat, reply)
@@ -306,11 +306,11 @@ class SlackChannel:
     ) -> None:
         await ack()
         with self._tracked():
-            pressed = _pressed(action)
+            pressed = decode_button(action)
             container = body.get("container") or {}
             channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
             user = body.get("user") or {}
-            who = _identity(context, channel, user.get("username") or user.get("name") or "")
+            who = chat_identity(context, channel, user.get("username") or user.get("name") or "")
             if pressed is None or who is None:
                 return
             replies = await self._gateway.press(who, pressed, Format.SLACK)
@@ -369,64 +369,6 @@ class _SeenEvents:
         if len(self._ids) > self._size:
             self._ids.popitem(last=False)
         return True
-
-
-def _identity(context: AsyncBoltContext, channel: object, name: str = "") -> ChatIdentity | None:
-    """Who wrote, as the workspace they wrote in knows them, and where to answer."""
-    team, user = context.team_id, context.user_id
-    if not (team and user and isinstance(channel, str) and channel):
-        return None
-    return ChatIdentity("slack", f"{team}:{user}", channel, name)
-
-
-def _typed(text: str, bot_user_id: str | None) -> str:
-    """What the person typed: the bot's own mention dropped, links and mentions shown as
-    their labels, and Slack's `&amp; &lt; &gt;` decoded."""
-    if bot_user_id:
-        text = re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", " ", text)
-    text = _LINK.sub(lambda m: m.group(2) or m.group(1).lstrip("@#!"), text)
-    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-    return " ".join(text.split())
-
-
-def _pressed(action: dict[str, Any]) -> Button | None:
-    """The Button a click stands for, from the value `_button_element` wrote."""
-    try:
-        value = json.loads(action.get("value") or "")
-    except ValueError:
-        return None
-    if not isinstance(value, dict):
-        return None
-    name, task_id, step = value.get("action"), value.get("task_id"), value.get("step")
-    if not isinstance(name, str) or not isinstance(task_id, str | None):
-        return None
-    if not isinstance(step, int | None) or isinstance(step, bool):
-        return None
-    label = (action.get("text") or {}).get("text") or name
-    return Button(str(label), name, task_id, step)
-
-
-def _api_error(method: str, error: SlackApiError) -> ChannelError:
-    response = error.response
-    data = response.data if isinstance(response.data, Mapping) else {}
-    code = str(data.get("error") or f"HTTP {response.status_code}")
-    if response.status_code == 429 or code == "ratelimited":
-        wait = _retry_after(response.headers)
-        return ChannelError(f"Slack {method}: ratelimited", permanent=False, retry_after=wait)
-    permanent = response.status_code < 500 and code not in _TRANSIENT
-    return ChannelError(f"Slack {method}: {code}", permanent=permanent)
-
-
-def _retry_after(headers: Mapping[str, Any] | None) -> float:
-    """Slack's Retry-After in seconds (one second if it sent none)."""
-    for name, value in (headers or {}).items():
-        if name.lower() == "retry-after":
-            text = value[0] if isinstance(value, list) and value else value
-            try:
-                return max(0.0, float(text))
-            except (TypeError, ValueError):
-                break
-    return 1.0
 
 
 def _with_slash(url: str) -> str:
