@@ -22,7 +22,7 @@ from aiohttp import web
 from adapters.base import ChannelCapabilities, ChannelError, MessageRef, OutgoingMessage
 from bot.auth import current_account
 from bot.http import json_response, read_json
-from bot.validation import RequestInvalid
+from bot.json_fields import RequestInvalid
 from engine import push_store
 from engine.clock import Clock, isoformat_z
 from engine.database import Database

@@ -8,9 +8,9 @@ from aiohttp import web
 
 from bot.auth import current_account
 from bot.http import json_response, read_json
+from bot.json_fields import RequestInvalid
 from bot.keys import LIMITS, SERVICE
 from bot.validation import (
-    RequestInvalid,
     parse_log_lines,
     parse_reject,
     parse_step_report,

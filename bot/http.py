@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from bot.validation import RequestInvalid
+from bot.json_fields import RequestInvalid
 from engine.errors import Conflict, DomainError, IllegalTransition, InvalidInput, NotFound
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ import re
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.validation import RequestInvalid
+from bot.json_fields import RequestInvalid, json_object, only_fields
 from engine.subscriptions import (
     CHANNELS,
     DEFAULT_MIN_TASK_MINUTES,
@@ -34,11 +34,7 @@ def parse_subscription(
 ) -> Subscription:
     if channel not in CHANNELS:
         raise RequestInvalid("channel", f"channel must be one of {', '.join(CHANNELS)}.")
-    if not isinstance(body, dict):
-        raise RequestInvalid(None, "The body must be a JSON object.")
-    for key in body:
-        if key not in _FIELDS:
-            raise RequestInvalid(key, f"Unknown field {key!r}; allowed here: {', '.join(_FIELDS)}.")
+    only_fields(json_object(body, None), _FIELDS, None)
     return Subscription(
         user_id=user_id,
         channel=channel,

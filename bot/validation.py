@@ -6,13 +6,23 @@ Unknown fields are refused too: a typo must not be silently ignored.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from adapters.base import Button
+from bot.json_fields import (
+    RequestInvalid,
+    check_length,
+    choice,
+    integer,
+    json_object,
+    number,
+    only_fields,
+    optional_text,
+    parse_time,
+    text_field,
+)
 from bot.settings import LimitSettings
 from engine.commands import StepPlan, StepReport, SubstepReport, TaskPlan
 from engine.states import StepStatus, SubstepStatus
@@ -29,16 +39,6 @@ _STEP_REPORT_FIELDS = ("status", "progress", "substeps", "error", "at")
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 
 
-class RequestInvalid(Exception):
-    """Input that breaks the contract; `status` is 400 for syntax, 422 for content."""
-
-    def __init__(self, field: str | None, message: str, status: int = 422) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
-        self.status = status
-
-
 def complexity_class(tables: int) -> str:
     """1-2 tables simple, 3-5 medium, 6+ complex (the spec's accuracy table)."""
     if tables <= 2:
@@ -49,11 +49,11 @@ def complexity_class(tables: int) -> str:
 
 
 def parse_task_plan(body: Any, limits: LimitSettings) -> TaskPlan:
-    obj = _object(body, None)
-    _only(obj, ("title", "kind", "complexity", "idempotency_key", "steps"), None)
-    title = _text(obj.get("title"), "title", limits.title_chars)
-    kind = _optional_text(obj.get("kind"), "kind", 200)
-    key = _optional_text(obj.get("idempotency_key"), "idempotency_key", 200)
+    obj = json_object(body, None)
+    only_fields(obj, ("title", "kind", "complexity", "idempotency_key", "steps"), None)
+    title = text_field(obj.get("title"), "title", limits.title_chars)
+    kind = optional_text(obj.get("kind"), "kind", 200)
+    key = optional_text(obj.get("idempotency_key"), "idempotency_key", 200)
     tables, klass = _complexity(obj.get("complexity"))
     raw_steps = obj.get("steps")
     if not isinstance(raw_steps, list) or not raw_steps:
@@ -72,15 +72,15 @@ def parse_task_plan(body: Any, limits: LimitSettings) -> TaskPlan:
 
 
 def parse_step_report(body: Any, limits: LimitSettings) -> tuple[StepReport, datetime | None]:
-    obj = _object(body, None)
-    _only(obj, _STEP_REPORT_FIELDS, None)
+    obj = json_object(body, None)
+    only_fields(obj, _STEP_REPORT_FIELDS, None)
     status = None
     if obj.get("status") is not None:
-        status = _choice(obj["status"], "status", _REPORTABLE_VALUES)
+        status = choice(obj["status"], "status", _REPORTABLE_VALUES)
     progress = None
     if obj.get("progress") is not None:
-        progress = _number(obj["progress"], "progress", 0, 100)
-    error = _optional_text(obj.get("error"), "error", limits.error_chars, allow_blank=True)
+        progress = number(obj["progress"], "progress", 0, 100)
+    error = optional_text(obj.get("error"), "error", limits.error_chars, allow_blank=True)
     substeps: list[SubstepReport] = []
     raw_substeps = obj.get("substeps")
     if raw_substeps is not None:
@@ -107,8 +107,8 @@ def parse_step_report(body: Any, limits: LimitSettings) -> tuple[StepReport, dat
 def parse_log_lines(
     body: Any, limits: LimitSettings
 ) -> list[tuple[str, str, int | None, datetime | None]]:
-    obj = _object(body, None)
-    _only(obj, ("lines",), None)
+    obj = json_object(body, None)
+    only_fields(obj, ("lines",), None)
     lines = obj.get("lines")
     if not isinstance(lines, list) or not lines:
         raise RequestInvalid("lines", "lines must be a non-empty list of {message, level, step}.")
@@ -119,18 +119,18 @@ def parse_log_lines(
     parsed = []
     for i, raw in enumerate(lines):
         where = f"lines[{i}]"
-        line = _object(raw, where)
-        _only(line, ("message", "level", "step", "at"), where)
+        line = json_object(raw, where)
+        only_fields(line, ("message", "level", "step", "at"), where)
         message = line.get("message")
         if not isinstance(message, str):
             raise RequestInvalid(f"{where}.message", "message must be a string.")
-        _check_string(message, f"{where}.message", limits.log_message_chars)
+        check_length(message, f"{where}.message", limits.log_message_chars)
         level = "info"
         if line.get("level") is not None:
-            level = _choice(line["level"], f"{where}.level", LOG_LEVELS)
+            level = choice(line["level"], f"{where}.level", LOG_LEVELS)
         step = None
         if line.get("step") is not None:
-            step = _integer(line["step"], f"{where}.step", 1, limits.steps)
+            step = integer(line["step"], f"{where}.step", 1, limits.steps)
         parsed.append((message, level, step, parse_time(line.get("at"), f"{where}.at")))
     return parsed
 
@@ -138,9 +138,9 @@ def parse_log_lines(
 def parse_reject(body: Any, limits: LimitSettings) -> str | None:
     if body is None:
         return None
-    obj = _object(body, None)
-    _only(obj, ("reason",), None)
-    return _optional_text(obj.get("reason"), "reason", limits.error_chars)
+    obj = json_object(body, None)
+    only_fields(obj, ("reason",), None)
+    return optional_text(obj.get("reason"), "reason", limits.error_chars)
 
 
 @dataclass(frozen=True)
@@ -159,41 +159,25 @@ CHAT_FORMATS = ("plain", "slack", "telegram", "email")
 
 
 def parse_chat_request(body: Any) -> ChatRequest:
-    obj = _object(body, None)
-    _only(obj, ("text", "button", "conversation", "format"), None)
+    obj = json_object(body, None)
+    only_fields(obj, ("text", "button", "conversation", "format"), None)
     if ("text" in obj) == ("button" in obj):
         raise RequestInvalid("text", "Send either text (a message) or button (a pressed button).")
-    text = _text(obj["text"], "text", CHAT_TEXT_CHARS) if "text" in obj else None
+    text = text_field(obj["text"], "text", CHAT_TEXT_CHARS) if "text" in obj else None
     pressed = _button(obj["button"]) if "button" in obj else None
-    conversation = _optional_text(obj.get("conversation"), "conversation", 200) or ""
-    fmt = _choice(obj.get("format", "plain"), "format", CHAT_FORMATS)
+    conversation = optional_text(obj.get("conversation"), "conversation", 200) or ""
+    fmt = choice(obj.get("format", "plain"), "format", CHAT_FORMATS)
     return ChatRequest(text, pressed, conversation, fmt)
 
 
 def _button(raw: Any) -> Button:
-    obj = _object(raw, "button")
-    _only(obj, ("action", "task_id", "step", "label"), "button")
-    action = _text(obj.get("action"), "button.action", 40)
-    task_id = _optional_text(obj.get("task_id"), "button.task_id", 32)
+    obj = json_object(raw, "button")
+    only_fields(obj, ("action", "task_id", "step", "label"), "button")
+    action = text_field(obj.get("action"), "button.action", 40)
+    task_id = optional_text(obj.get("task_id"), "button.task_id", 32)
     step = obj.get("step")
-    order = None if step is None else _integer(step, "button.step", 1, 100_000)
+    order = None if step is None else integer(step, "button.step", 1, 100_000)
     return Button(str(obj.get("label") or ""), action, task_id, order)
-
-
-def parse_time(value: Any, field: str) -> datetime | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise RequestInvalid(field, f"{field} must be an ISO 8601 time string.")
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise RequestInvalid(
-            field, f"{field} must be ISO 8601, e.g. 2024-01-15T10:00:00Z."
-        ) from None
-    if moment.tzinfo is None:
-        raise RequestInvalid(field, f"{field} needs a time zone, e.g. a trailing Z for UTC.")
-    return moment
 
 
 # --- helpers -----------------------------------------------------------------------------
@@ -202,13 +186,13 @@ def parse_time(value: Any, field: str) -> datetime | None:
 def _step_plan(raw: Any, where: str, limits: LimitSettings) -> StepPlan:
     if isinstance(raw, str):
         raw = {"name": raw}
-    obj = _object(raw, where)
-    _only(obj, ("name", "key", "weight", "requires_approval", "substeps"), where)
-    name = _text(obj.get("name"), f"{where}.name", limits.name_chars)
-    key = _optional_text(obj.get("key"), f"{where}.key", 200)
+    obj = json_object(raw, where)
+    only_fields(obj, ("name", "key", "weight", "requires_approval", "substeps"), where)
+    name = text_field(obj.get("name"), f"{where}.name", limits.name_chars)
+    key = optional_text(obj.get("key"), f"{where}.key", 200)
     weight = 1.0
     if obj.get("weight") is not None:
-        weight = _number(obj["weight"], f"{where}.weight", 0, 1_000_000)
+        weight = number(obj["weight"], f"{where}.weight", 0, 1_000_000)
         if weight <= 0:
             raise RequestInvalid(f"{where}.weight", "weight must be greater than 0.")
     approval = obj.get("requires_approval", False)
@@ -228,9 +212,9 @@ def _step_plan(raw: Any, where: str, limits: LimitSettings) -> StepPlan:
         )
     for i, item in enumerate(raw_substeps):
         if isinstance(item, dict):
-            _only(item, ("name",), f"{where}.substeps[{i}]")
+            only_fields(item, ("name",), f"{where}.substeps[{i}]")
             item = item.get("name")
-        sub = _text(item, f"{where}.substeps[{i}]", limits.name_chars)
+        sub = text_field(item, f"{where}.substeps[{i}]", limits.name_chars)
         if sub in names:
             raise RequestInvalid(f"{where}.substeps[{i}]", "Each substep name may appear once.")
         names.append(sub)
@@ -240,14 +224,14 @@ def _step_plan(raw: Any, where: str, limits: LimitSettings) -> StepPlan:
 
 
 def _substep_report(raw: Any, where: str, limits: LimitSettings) -> SubstepReport:
-    obj = _object(raw, where)
-    _only(obj, ("name", "done", "status"), where)
-    name = _text(obj.get("name"), f"{where}.name", limits.name_chars)
+    obj = json_object(raw, where)
+    only_fields(obj, ("name", "done", "status"), where)
+    name = text_field(obj.get("name"), f"{where}.name", limits.name_chars)
     if "done" in obj and not isinstance(obj["done"], bool):
         raise RequestInvalid(f"{where}.done", "done must be true or false.")
     if obj.get("status") is not None:
         status = SubstepStatus(
-            _choice(obj["status"], f"{where}.status", [s.value for s in SubstepStatus])
+            choice(obj["status"], f"{where}.status", [s.value for s in SubstepStatus])
         )
     elif "done" in obj:
         status = SubstepStatus.COMPLETED if obj["done"] else SubstepStatus.PENDING
@@ -266,69 +250,5 @@ def _complexity(value: Any) -> tuple[int | None, str | None]:
         raise RequestInvalid(
             "complexity", "complexity is a number of tables or simple, medium or complex."
         )
-    tables = _integer(value, "complexity", 1, 100_000)
+    tables = integer(value, "complexity", 1, 100_000)
     return tables, complexity_class(tables)
-
-
-def _object(value: Any, where: str | None) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise RequestInvalid(where, f"{where or 'The body'} must be a JSON object.")
-    return value
-
-
-def _only(obj: dict[str, Any], allowed: Iterable[str], where: str | None) -> None:
-    if not isinstance(allowed, tuple):
-        allowed = tuple(allowed)
-    for key in obj:
-        if key not in allowed:
-            field = f"{where}.{key}" if where else key
-            raise RequestInvalid(
-                field, f"Unknown field {key!r}; allowed here: {', '.join(allowed)}."
-            )
-
-
-def _text(value: Any, field: str, limit: int) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise RequestInvalid(field, f"{field} must be a non-empty string.")
-    _check_string(value, field, limit)
-    return value
-
-
-def _optional_text(value: Any, field: str, limit: int, *, allow_blank: bool = False) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str) or (not allow_blank and not value.strip()):
-        raise RequestInvalid(field, f"{field} must be a non-empty string.")
-    _check_string(value, field, limit)
-    return value
-
-
-def _check_string(value: str, field: str, limit: int) -> None:
-    if len(value) > limit:
-        raise RequestInvalid(field, f"{field} may be at most {limit} characters, not {len(value)}.")
-    if "\x00" in value:
-        raise RequestInvalid(field, f"{field} must not contain NUL characters.")
-
-
-def _choice(value: Any, field: str, options: Iterable[str]) -> str:
-    if not isinstance(options, tuple | list):
-        options = list(options)
-    if not isinstance(value, str) or value not in options:
-        raise RequestInvalid(field, f"{field} must be one of {', '.join(options)}.")
-    return value
-
-
-def _number(value: Any, field: str, low: float, high: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise RequestInvalid(field, f"{field} must be a number from {low:g} to {high:g}.")
-    if not low <= value <= high:
-        raise RequestInvalid(field, f"{field} must be from {low:g} to {high:g}, not {value}.")
-    return float(value)
-
-
-def _integer(value: Any, field: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise RequestInvalid(field, f"{field} must be a whole number from {low} to {high}.")
-    if not low <= value <= high:
-        raise RequestInvalid(field, f"{field} must be from {low} to {high}, not {value}.")
-    return value

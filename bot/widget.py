@@ -14,8 +14,8 @@ from importlib import resources
 from aiohttp import web
 
 from bot.http import json_response, read_json
+from bot.json_fields import RequestInvalid
 from bot.keys import SERVICE
-from bot.validation import RequestInvalid
 from engine.login_codes import consume_login_code
 
 STATIC = "widget_static"

@@ -22,8 +22,8 @@ from aiohttp import WSCloseCode, web
 from bot.auth import current_account
 from bot.cross_origin import origin_allowed
 from bot.http import error_response
+from bot.json_fields import RequestInvalid
 from bot.keys import HUB, SERVICE, SETTINGS
-from bot.validation import RequestInvalid
 from engine.clock import isoformat_z
 from engine.errors import NotFound
 from engine.events import Event
