@@ -3,12 +3,13 @@
 Remaining time = the current step's remainder + the priors of the pending steps. A
 step's prior is the lognormal its (kind, key) statistics predict at the task's complexity
 (`engine.statistics`), moved by the task's own pace: the posterior of a per-task factor
-given how much slower or faster its completed steps ran than their priors.
+given how much slower or faster its completed steps ran than their priors (and, for the
+steps still to come, how fast the running step is going).
 
 The running step's whole length D has that prior, mixed with a much wider one for the
 runs that go wrong (stalls, retries); its observed rate (elapsed / progress, bent by the
-shape its progress curve has shown so far: `engine.progress_curve`; a noisier
-guide the less progress there is) updates both, and D is conditioned on D > elapsed: the
+shape its progress curve has shown so far, `engine.progress_curve`; a noisier guide the
+less progress there is) updates both, and D is conditioned on D > elapsed: the
 remainder is D - elapsed. So a step that has outlasted its usual runs, or stands still,
 expects more time the longer it takes, not "any moment now". The parts are summed as one
 lognormal (Fenton-Wilkinson); the point is its median, the range its p10-p90.
