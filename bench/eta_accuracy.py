@@ -96,8 +96,10 @@ KINDS: dict[str, list[tuple[str, float, float, float]]] = {
     ],
 }
 #: One spread for every step, for the sensitivity rows (0.35 was the generator's first,
-#: uniform setting) and the stalled-step example.
+#: uniform setting).
 UNIFORM_SIGMAS = (0.25, 0.35)
+#: The spread of the history behind the stalled-step example.
+STALL_EXAMPLE_SIGMA = 0.35
 TASK_SIGMA = 0.15
 DRIFT = 0.40
 OUTLIER_RATE = 0.03
@@ -409,12 +411,12 @@ def stalled_estimates(rng: random.Random) -> dict[float, list[int]]:
     """Seconds left for one step whose history says ~60 s, stuck at 0% and at 50%, after
     1 min, 5 min, 10 min and 1 h of work: it should grow, not say "any moment now"."""
     stats: dict[tuple[str, str], StepStats] = {}
-    runs = (rng.lognormvariate(math.log(60.0), UNIFORM_SIGMAS[-1]) for _ in range(50))
+    runs = (rng.lognormvariate(math.log(60.0), STALL_EXAMPLE_SIGMA) for _ in range(50))
     learn(stats, set(), (StepDuration("report", "export", 0.0, seconds) for seconds in runs))
     found: dict[float, list[int]] = {}
     for share in (0.0, 0.5):
         steps = (SimStep("export", 1e9, 0.0, 0.0, 1.0, False),)
-        task = SimTask("report", 1, steps, 0.0, (60.0,), (UNIFORM_SIGMAS[-1],), (1.0,))
+        task = SimTask("report", 1, steps, 0.0, (60.0,), (STALL_EXAMPLE_SIGMA,), (1.0,))
         for elapsed in STALL_MOMENTS:
             state, now = task_state(task, 0, elapsed)
             state.steps[0].progress = 100.0 * share
