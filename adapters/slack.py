@@ -252,18 +252,16 @@ class SlackChannel:
         return await next()
 
     async def _on_mention(self, event: dict[str, Any], context: AsyncBoltContext) -> None:
-        with self._tracked():
-            who = chat_identity(context, event.get("channel"))
-            if who is None:
-                return
-            text = conversation_text(event.get("text") or "", context.bot_user_id)
-            replies = await self._gateway.message(who, text, Format.SLACK)
-            await self._reply(who.chat, replies, event.get("thread_ts"))
+        await self._converse(event, context)
 
     async def _on_message(self, event: dict[str, Any], context: AsyncBoltContext) -> None:
         """Direct messages only; edits, joins and bots' own messages are not said to us."""
         if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
             return
+        await self._converse(event, context)
+
+    async def _converse(self, event: dict[str, Any], context: AsyncBoltContext) -> None:
+        """A message said to the bot: answered where it was said (in its thread, if any)."""
         with self._tracked():
             who = chat_identity(context, event.get("channel"))
             if who is None:
