@@ -187,7 +187,8 @@ def _remaining_parts(
         own = _own_variance(prior)
         elapsed = (step_active_ms(step, now) or 0) / 1000.0
         if elapsed <= 0.0 and progress <= 0.0:
-            pending.append(prior)
+            # The usual runs mixed with the troubled ones, matched in log-mean and -variance.
+            pending.append(LogNormal(prior.mu, math.sqrt(own + TROUBLE_VARIANCE)))
             continue
         length = LogNormal(prior.mu + finished_pace, math.sqrt(own + finished_variance))
         if elapsed > 0.0 and progress > 0.0:
@@ -199,16 +200,12 @@ def _remaining_parts(
         else:
             parts.append(_remainder(length, elapsed, progress, None))
     if pending:
+        # The pace scales all pending steps alike, so it moves their sum, and its doubt does
+        # not average out.
+        together = sum_of_lognormals(pending)
         shift, shift_variance = weighted / precision, 1.0 / precision
-        # The usual runs mixed with the troubled ones, matched in log-mean and -variance.
-        together = sum_of_lognormals(
-            [
-                LogNormal(prior.mu + shift, math.sqrt(_own_variance(prior) + TROUBLE_VARIANCE))
-                for prior in pending
-            ]
-        )
-        # The pace is shared by all pending steps, so its doubt does not average out.
-        parts.append(LogNormal(together.mu, math.hypot(together.sigma, math.sqrt(shift_variance))))
+        spread = math.hypot(together.sigma, math.sqrt(shift_variance))
+        parts.append(LogNormal(together.mu + shift, spread))
     return fixed, (sum_of_lognormals(parts) if parts else None)
 
 
