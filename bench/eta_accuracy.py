@@ -326,7 +326,7 @@ def oracle_estimate(task: SimTask, index: int, inside: float) -> float:
 
 def ideal_estimate(task: SimTask, index: int, inside: float, curve: ProgressCurve | None) -> float:
     """The engine's model with perfect priors: each step's true median times the task's
-    pace, with its true spread. What is left of its error no snapshot can reveal."""
+    pace, with its true spread. What is left of its error no report can reveal."""
     current = task.steps[index]
     true_lengths = [
         LogNormal(math.log(median * task.pace), sigma)
